@@ -1,0 +1,74 @@
+"""mastra-memory: Mastra's agent memory for Python, in the PostgreSQL tables Mastra itself uses.
+
+Threads, messages, resources and working memory live in ``mastra_threads``, ``mastra_messages``
+and ``mastra_resources`` exactly as ``@mastra/pg`` writes them, so Mastra (TypeScript) agents and
+Python agents share one memory. Start with :meth:`Memory.connect` or :meth:`AsyncMemory.connect`.
+"""
+
+from ._config import MemoryConfig
+from ._content import MessageContent, Part
+from ._errors import (
+    ConflictError,
+    ExtensionMissingError,
+    InvalidInputError,
+    MastraMemoryError,
+    NotFoundError,
+    OwnershipError,
+    PoolTimeoutError,
+    ProviderError,
+    SchemaError,
+    StorageError,
+)
+from ._memory import AsyncMemory, Memory
+from ._types import (
+    CloneInfo,
+    CloneResult,
+    DateRange,
+    Include,
+    Message,
+    MessagePage,
+    MessageUpdate,
+    Resource,
+    Role,
+    Thread,
+    ThreadPage,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsyncMemory",
+    "CloneInfo",
+    "CloneResult",
+    "ConflictError",
+    "DateRange",
+    "ExtensionMissingError",
+    "Include",
+    "InvalidInputError",
+    "MastraMemoryError",
+    "Memory",
+    "MemoryConfig",
+    "Message",
+    "MessageContent",
+    "MessagePage",
+    "MessageUpdate",
+    "NotFoundError",
+    "OwnershipError",
+    "Part",
+    "PoolTimeoutError",
+    "ProviderError",
+    "Resource",
+    "Role",
+    "SchemaError",
+    "StorageError",
+    "Thread",
+    "ThreadPage",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if hasattr(_obj, "__module__") and _obj.__module__.startswith("mastra_memory."):
+        try:
+            _obj.__module__ = __name__
+        except (AttributeError, TypeError):
+            pass

@@ -1,0 +1,199 @@
+"""``Memory`` and ``AsyncMemory``: the two shells. All logic lives in the plans (see ``_shell``)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from types import TracebackType
+from typing import Any
+
+import psycopg_pool
+
+from ._config import MemoryConfig
+from ._connect import OpenOnce, async_pool, sync_pool
+from ._plan import Plan, T, run_async, run_sync
+from ._shell import AsyncRunner, Operations, SyncRunner
+from ._store import Store
+from .embedded import EmbeddedPostgres
+
+__all__ = ["AsyncMemory", "Memory"]
+
+
+class Memory(Operations, SyncRunner):
+    """Mastra-compatible agent memory over PostgreSQL, with blocking methods.
+
+    Build it with :meth:`connect` (a DSN, or nothing for the embedded server), or wrap a
+    ``psycopg_pool.ConnectionPool`` you own (opened, with ``autocommit=True`` connections)::
+
+        with Memory.connect("postgresql://…") as memory:
+            thread = memory.create_thread("user-42", title="Trip")
+            memory.save_messages([Message.user("Hi!", thread_id=thread.id)])
+            print([m.text for m in memory.recall(thread.id).messages])
+
+    The constructor does no I/O. ``AsyncMemory`` has the same methods as coroutines.
+    """
+
+    def __init__(
+        self, pool: psycopg_pool.ConnectionPool[Any], *, config: MemoryConfig | None = None, schema: str = "public"
+    ) -> None:
+        self._pool = pool
+        self._store = Store.of(schema, config)
+        self._owns_pool = False
+        self._opener = OpenOnce()
+        self._embedded: EmbeddedPostgres | None = None
+
+    @classmethod
+    def connect(
+        cls,
+        dsn: str | None = None,
+        *,
+        config: MemoryConfig | None = None,
+        schema: str = "public",
+        migrate: bool = True,
+        prepare: bool | None = None,
+        min_size: int = 1,
+        max_size: int = 10,
+        timeout: float = 30.0,
+        data_dir: str | os.PathLike[str] | None = None,
+    ) -> Memory:
+        """Open memory on a database (``dsn``) or, with no DSN, on the embedded PostgreSQL.
+
+        ``migrate`` creates or upgrades the tables first. ``prepare`` forces prepared statements
+        on or off; by default they are off for Supabase's transaction pooler and on elsewhere.
+        ``data_dir`` places the embedded server's data (see :mod:`mastra_memory.embedded`).
+
+        Raises:
+            InvalidInputError: the DSN or schema name is malformed.
+            StorageError: the database cannot be reached, or migrating failed.
+        """
+        embedded = None
+        if dsn is None:
+            embedded = EmbeddedPostgres(data_dir)
+            dsn = embedded.start()
+        memory = cls(sync_pool(dsn, prepare, min_size, max_size, timeout), config=config, schema=schema)
+        memory._owns_pool, memory._embedded = True, embedded
+        if migrate:
+            try:
+                memory.migrate()
+            except BaseException:
+                memory.close()
+                raise
+        return memory
+
+    @property
+    def config(self) -> MemoryConfig:
+        return self._store.config
+
+    @property
+    def schema(self) -> str:
+        return self._store.tables.schema
+
+    @property
+    def pool(self) -> psycopg_pool.ConnectionPool[Any]:
+        return self._pool
+
+    def _run(self, plan: Plan[T]) -> T:
+        if self._owns_pool:
+            self._opener.open(self._pool)
+        return run_sync(plan, self._pool)
+
+    def close(self) -> None:
+        """Close the connection pool if this object opened it (a caller's pool is left alone)."""
+        if self._owns_pool:
+            self._pool.close()
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+class AsyncMemory(Operations, AsyncRunner):
+    """The asyncio twin of :class:`Memory`: the same methods, as coroutines.
+
+    ::
+
+        async with await AsyncMemory.connect("postgresql://…") as memory:
+            thread = await memory.create_thread("user-42")
+    """
+
+    def __init__(
+        self, pool: psycopg_pool.AsyncConnectionPool[Any], *, config: MemoryConfig | None = None, schema: str = "public"
+    ) -> None:
+        self._pool = pool
+        self._store = Store.of(schema, config)
+        self._owns_pool = False
+        self._opened = False
+        self._open_lock = asyncio.Lock()
+        self._embedded: EmbeddedPostgres | None = None
+
+    @classmethod
+    async def connect(
+        cls,
+        dsn: str | None = None,
+        *,
+        config: MemoryConfig | None = None,
+        schema: str = "public",
+        migrate: bool = True,
+        prepare: bool | None = None,
+        min_size: int = 1,
+        max_size: int = 10,
+        timeout: float = 30.0,
+        data_dir: str | os.PathLike[str] | None = None,
+    ) -> AsyncMemory:
+        """Open memory on a database (``dsn``) or, with no DSN, on the embedded PostgreSQL.
+
+        See :meth:`Memory.connect` for the options.
+
+        Raises:
+            InvalidInputError: the DSN or schema name is malformed.
+            StorageError: the database cannot be reached, or migrating failed.
+        """
+        embedded = None
+        if dsn is None:
+            embedded = EmbeddedPostgres(data_dir)
+            dsn = await asyncio.to_thread(embedded.start)  # starting a server process is blocking work
+        memory = cls(async_pool(dsn, prepare, min_size, max_size, timeout), config=config, schema=schema)
+        memory._owns_pool, memory._embedded = True, embedded
+        if migrate:
+            try:
+                await memory.migrate()
+            except BaseException:
+                await memory.close()
+                raise
+        return memory
+
+    @property
+    def config(self) -> MemoryConfig:
+        return self._store.config
+
+    @property
+    def schema(self) -> str:
+        return self._store.tables.schema
+
+    @property
+    def pool(self) -> psycopg_pool.AsyncConnectionPool[Any]:
+        return self._pool
+
+    async def _run(self, plan: Plan[T]) -> T:
+        if self._owns_pool and not self._opened:
+            async with self._open_lock:
+                if not self._opened:
+                    if self._pool.closed:
+                        await self._pool.open(wait=True)
+                    self._opened = True
+        return await run_async(plan, self._pool)
+
+    async def close(self) -> None:
+        """Close the connection pool if this object opened it (a caller's pool is left alone)."""
+        if self._owns_pool:
+            await self._pool.close()
+
+    async def __aenter__(self) -> AsyncMemory:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()

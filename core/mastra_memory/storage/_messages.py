@@ -1,0 +1,239 @@
+"""SQL for messages. Each builder returns ``(statement, params)``; nothing runs here.
+
+Saving a batch is a single statement, hence one round trip and one commit. It also gives
+concurrent writers a total order. The statement's UPDATE of each thread row takes that row's lock.
+PostgreSQL re-reads a row it waited for, so the second writer's clock starts after the first
+writer's last message. Messages without a ``createdAt`` get times strictly after every earlier
+message of their thread, 1 ms apart, even when two processes save to one thread at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from psycopg import sql
+
+from .._errors import SQLSTATE_NOT_FOUND, SQLSTATE_OWNERSHIP
+from ._rows import MESSAGE_COLUMNS, prefixed
+from ._tables import Tables
+from ._threads import NOW, NOW_NAIVE, Statement
+
+_CREATED = sql.SQL("COALESCE(m.\"createdAtZ\", m.\"createdAt\" AT TIME ZONE 'UTC')")
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    """One message as it is written: content already encoded to JSON text."""
+
+    id: str
+    thread_id: str
+    resource_id: str | None
+    role: str
+    type: str
+    content: str
+    created_at: datetime | None
+
+
+def save_messages(t: Tables, rows: list[MessageRow]) -> Statement:
+    """Upsert a batch; returns each message's id and stored createdAt.
+
+    Aborts (writing nothing) when a thread is missing, when a message names a resource other
+    than its thread's, or when an id already belongs to a message of another resource.
+    """
+    stmt = sql.SQL(
+        "WITH input AS ("
+        " SELECT * FROM unnest(%(ids)s::text[], %(threads)s::text[], %(resources)s::text[], %(roles)s::text[],"
+        " %(types)s::text[], %(contents)s::text[], %(times)s::timestamptz[])"
+        " WITH ORDINALITY AS i(id, thread_id, resource_id, role, type, content, created_at, ord)),"
+        " wanted AS (SELECT thread_id, count(*) FILTER (WHERE created_at IS NULL) AS auto FROM input GROUP BY thread_id),"
+        # The clock: after now, after the thread's last bump, after its newest message.
+        " bump AS (UPDATE {threads} AS t SET (\"updatedAtZ\", \"updatedAt\") = (SELECT v, v AT TIME ZONE 'UTC' FROM (SELECT"
+        "  GREATEST({now}, COALESCE(t.\"updatedAtZ\", t.\"updatedAt\" AT TIME ZONE 'UTC') + interval '1 ms',"
+        "   (SELECT max(x.\"createdAt\") FROM {messages} x WHERE x.thread_id = t.id) AT TIME ZONE 'UTC' + interval '1 ms')"
+        "  + GREATEST(w.auto - 1, 0) * interval '1 ms' AS v) AS clock)"
+        " FROM wanted w WHERE t.id = w.thread_id"
+        ' RETURNING t.id, t."resourceId" AS owner, t."updatedAtZ" - GREATEST(w.auto - 1, 0) * interval \'1 ms\' AS base),'
+        " stamped AS (SELECT i.id, i.thread_id, COALESCE(i.resource_id, b.owner) AS resource_id, i.role, i.type, i.content,"
+        "  COALESCE(i.created_at, b.base + (row_number() OVER (PARTITION BY i.thread_id, i.created_at IS NULL"
+        "   ORDER BY i.ord) - 1) * interval '1 ms') AS ts, b.owner"
+        "  FROM input i JOIN bump b ON b.id = i.thread_id),"
+        " ins AS (INSERT INTO {messages} AS m (id, thread_id, content, role, type, \"createdAt\", \"createdAtZ\", \"resourceId\")"
+        "  SELECT id, thread_id, content, role, type, ts AT TIME ZONE 'UTC', ts, resource_id FROM stamped"
+        "  WHERE resource_id = owner"
+        '  ON CONFLICT (id) DO UPDATE SET thread_id = EXCLUDED.thread_id, content = EXCLUDED.content,'
+        '  role = EXCLUDED.role, type = EXCLUDED.type, "resourceId" = EXCLUDED."resourceId"'
+        '  WHERE m."resourceId" IS NULL OR m."resourceId" = EXCLUDED."resourceId"'
+        '  RETURNING m.id, m."createdAt", m."createdAtZ", m."resourceId"),'
+        " verdict AS (SELECT CASE"
+        "  WHEN (SELECT count(*) FROM bump) < (SELECT count(*) FROM wanted) THEN {fail}(%(missing)s,"
+        "   'thread not found: ' || (SELECT string_agg(thread_id, ', ') FROM wanted"
+        "   WHERE thread_id NOT IN (SELECT id FROM bump)) || '; create the thread before saving messages to it')"
+        "  WHEN EXISTS (SELECT 1 FROM stamped WHERE resource_id <> owner) THEN {fail}(%(owner)s,"
+        "   'message ' || (SELECT min(id) FROM stamped WHERE resource_id <> owner) || ' names resource '"
+        "   || (SELECT min(resource_id) FROM stamped WHERE resource_id <> owner) || ', but its thread belongs to another')"
+        "  WHEN (SELECT count(*) FROM ins) < (SELECT count(*) FROM input) THEN {fail}(%(owner)s,"
+        "   'message id ' || (SELECT min(id) FROM input WHERE id NOT IN (SELECT id FROM ins))"
+        "   || ' already belongs to another resource; use a new id')"
+        "  END AS failed)"
+        " SELECT ins.*, verdict.failed FROM verdict LEFT JOIN ins ON true"
+    ).format(threads=t.threads, messages=t.messages, now=NOW, fail=t.raise_fn)
+    params = {
+        "ids": [r.id for r in rows],
+        "threads": [r.thread_id for r in rows],
+        "resources": [r.resource_id for r in rows],
+        "roles": [r.role for r in rows],
+        "types": [r.type for r in rows],
+        "contents": [r.content for r in rows],
+        "times": [r.created_at for r in rows],
+        "missing": SQLSTATE_NOT_FOUND,
+        "owner": SQLSTATE_OWNERSHIP,
+    }
+    return stmt, params
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What to list: one of ``thread_ids`` / ``resource_id`` selects the messages."""
+
+    thread_ids: list[str] | None = None
+    resource_id: str | None = None
+    owner: str | None = None  # with thread_ids: these threads must belong to this resource
+    start: datetime | None = None
+    end: datetime | None = None
+    start_exclusive: bool = False
+    end_exclusive: bool = False
+    direction: str = "ASC"
+    newest: bool = False  # take the newest page, return it oldest first (Mastra's "last N")
+    limit: int | None = None
+    offset: int = 0
+    include_ids: tuple[str, ...] = ()
+    include_before: tuple[int, ...] = ()
+    include_after: tuple[int, ...] = ()
+
+
+def list_messages(t: Tables, q: Listing) -> Statement:
+    """A page, its total and the include windows, in one statement.
+
+    Rows carry ``src``: ``'p'`` page rows, ``'w'`` include-window rows, ``'n'`` the total.
+    """
+    where: list[sql.Composable] = []
+    if q.thread_ids is not None:
+        where.append(sql.SQL("m.thread_id = ANY(%(threads)s::text[])"))
+    if q.resource_id is not None:
+        where.append(sql.SQL('m."resourceId" = %(resource)s'))
+    if q.start is not None:
+        where.append(sql.SQL("{} {} %(start)s").format(_CREATED, sql.SQL(">" if q.start_exclusive else ">=")))
+    if q.end is not None:
+        where.append(sql.SQL("{} {} %(end)s").format(_CREATED, sql.SQL("<" if q.end_exclusive else "<=")))
+    page_dir = sql.SQL("DESC" if q.newest else q.direction)
+    parts: list[sql.Composable] = []
+    if q.owner is not None and q.thread_ids is not None:
+        parts.append(sql.SQL(
+            "SELECT 'g' AS src, {nulls}, NULL::bigint AS total FROM {threads} o WHERE o.id = ANY(%(threads)s::text[])"
+            " AND CASE WHEN o.\"resourceId\" <> %(owner)s THEN {fail}(%(owner_state)s, 'thread ' || o.id ||"
+            " ' belongs to another resource, not ' || %(owner)s) ELSE false END"
+        ).format(nulls=_NULL_MESSAGE, threads=t.threads, fail=t.raise_fn))
+    if q.limit != 0:
+        parts.append(sql.SQL(
+            "(SELECT 'p' AS src, {cols}, NULL::bigint AS total FROM {messages} m WHERE {where}"
+            ' ORDER BY m."createdAt" {dir}, m.id {dir} LIMIT %(limit)s OFFSET %(offset)s)'
+        ).format(cols=prefixed(MESSAGE_COLUMNS, "m"), messages=t.messages, where=sql.SQL(" AND ").join(where), dir=page_dir))
+        parts.append(sql.SQL("SELECT 'n' AS src, {nulls}, count(*) AS total FROM {messages} m WHERE {where}").format(
+            nulls=_NULL_MESSAGE, messages=t.messages, where=sql.SQL(" AND ").join(where)))
+    if q.include_ids:
+        parts.append(_windows(t))
+    stmt = sql.SQL(" UNION ALL ").join(parts)
+    params = {
+        "threads": q.thread_ids, "resource": q.resource_id, "owner": q.owner, "owner_state": SQLSTATE_OWNERSHIP,
+        "start": q.start, "end": q.end, "limit": q.limit, "offset": q.offset,
+        "inc_ids": list(q.include_ids), "inc_before": list(q.include_before), "inc_after": list(q.include_after),
+    }
+    return stmt, params
+
+
+_NULL_MESSAGE = sql.SQL(
+    'NULL::text AS id, NULL::text AS thread_id, NULL::text AS content, NULL::text AS role, NULL::text AS type,'
+    ' NULL::timestamp AS "createdAt", NULL::timestamptz AS "createdAtZ", NULL::text AS "resourceId"'
+)
+
+
+def _windows(t: Tables) -> sql.Composed:
+    """Each target plus ``before`` older and ``after`` newer messages of the target's own thread."""
+    cols = prefixed(MESSAGE_COLUMNS, "m")
+    return sql.SQL(
+        "SELECT 'w' AS src, w.*, NULL::bigint AS total FROM unnest(%(inc_ids)s::text[], %(inc_before)s::int[], %(inc_after)s::int[])"
+        " AS inc(id, before, after) JOIN {messages} tg ON tg.id = inc.id CROSS JOIN LATERAL ("
+        " (SELECT {cols} FROM {messages} m WHERE m.thread_id = tg.thread_id AND m.\"createdAt\" <= tg.\"createdAt\""
+        "  AND (m.\"createdAt\" < tg.\"createdAt\" OR m.id <= tg.id)"
+        "  ORDER BY m.\"createdAt\" DESC, m.id DESC LIMIT inc.before + 1)"
+        " UNION ALL"
+        " (SELECT {cols} FROM {messages} m WHERE m.thread_id = tg.thread_id AND m.\"createdAt\" >= tg.\"createdAt\""
+        "  AND (m.\"createdAt\" > tg.\"createdAt\" OR m.id > tg.id)"
+        "  ORDER BY m.\"createdAt\", m.id LIMIT inc.after)) AS w"
+    ).format(messages=t.messages, cols=cols)
+
+
+def select_messages(t: Tables, ids: list[str]) -> Statement:
+    """Messages by id, newest first (Mastra's listMessagesById order)."""
+    stmt = sql.SQL(
+        'SELECT {cols} FROM {messages} WHERE id = ANY(%(ids)s::text[]) ORDER BY "createdAt" DESC, id DESC'
+    ).format(cols=MESSAGE_COLUMNS, messages=t.messages)
+    return stmt, {"ids": ids}
+
+
+def update_messages(t: Tables, ids: list[str], patches: list[str]) -> Statement:
+    """Apply partial updates; bump the old and new threads. Unknown ids are skipped.
+
+    ``content`` merges into the stored content (``metadata`` one level deeper). Moving a message
+    to another thread also moves it to that thread's resource unless a resource is given; a
+    target thread that does not exist aborts the statement.
+    """
+    stmt = sql.SQL(
+        "WITH input AS (SELECT * FROM unnest(%(ids)s::text[], %(patches)s::jsonb[]) AS i(id, patch)),"
+        " old AS (SELECT m.id, m.thread_id FROM {messages} m JOIN input USING (id)),"
+        " target AS (SELECT i.id, th.id AS thread_id, th.\"resourceId\" AS owner FROM input i"
+        "  JOIN {threads} th ON th.id = i.patch->>'threadId'),"
+        " guard AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM input i WHERE i.patch ? 'threadId'"
+        "  AND i.id IN (SELECT id FROM old) AND i.id NOT IN (SELECT id FROM target))"
+        "  THEN {fail}(%(missing)s, 'cannot move a message to thread '"
+        "  || (SELECT min(i.patch->>'threadId') FROM input i WHERE i.patch ? 'threadId' AND i.id NOT IN (SELECT id FROM target))"
+        "  || ': it does not exist') ELSE false END AS failed),"
+        " upd AS (UPDATE {messages} m SET"
+        "  content = CASE WHEN i.patch ? 'content' THEN ("
+        "   (m.content::jsonb || ((i.patch->'content') - 'metadata'))"
+        "   || CASE WHEN (i.patch->'content') ? 'metadata' THEN jsonb_build_object('metadata',"
+        "    COALESCE(CASE WHEN jsonb_typeof(m.content::jsonb->'metadata') = 'object' THEN m.content::jsonb->'metadata' END,"
+        "    '{{}}'::jsonb) || (i.patch->'content'->'metadata')) ELSE '{{}}'::jsonb END)::text ELSE m.content END,"
+        "  role = COALESCE(i.patch->>'role', m.role),"
+        "  type = COALESCE(i.patch->>'type', m.type),"
+        "  thread_id = COALESCE(tg.thread_id, m.thread_id),"
+        "  \"resourceId\" = COALESCE(i.patch->>'resourceId', tg.owner, m.\"resourceId\")"
+        "  FROM input i LEFT JOIN target tg ON tg.id = i.id"
+        "  WHERE m.id = i.id AND NOT (SELECT failed FROM guard)"
+        "  RETURNING {mcols}),"
+        " bump AS (UPDATE {threads} SET \"updatedAt\" = {naive}, \"updatedAtZ\" = {now}"
+        "  WHERE id IN (SELECT thread_id FROM old UNION SELECT thread_id FROM upd))"
+        " SELECT * FROM upd"
+    ).format(
+        messages=t.messages, threads=t.threads, fail=t.raise_fn, naive=NOW_NAIVE, now=NOW,
+        mcols=prefixed(MESSAGE_COLUMNS, "m"),
+    )
+    return stmt, {"ids": ids, "patches": patches, "missing": SQLSTATE_NOT_FOUND}
+
+
+def delete_messages(t: Tables, ids: list[str], vectors: list[str]) -> Statement:
+    """Delete messages and their vectors (both of Mastra's vector shapes); bump their threads."""
+    ctes = [sql.SQL("del AS (DELETE FROM {} WHERE id = ANY(%(ids)s::text[]) RETURNING id, thread_id)").format(t.messages)]
+    ctes += [
+        sql.SQL("v{} AS (DELETE FROM {} WHERE metadata->>'message_id' = ANY(%(ids)s::text[]))").format(
+            sql.SQL(str(i)), sql.Identifier(t.schema, name)
+        )
+        for i, name in enumerate(vectors)
+    ]
+    ctes.append(sql.SQL(
+        "bump AS (UPDATE {} SET \"updatedAt\" = {}, \"updatedAtZ\" = {} WHERE id IN (SELECT thread_id FROM del))"
+    ).format(t.threads, NOW_NAIVE, NOW))
+    stmt = sql.SQL("WITH {} SELECT count(*) AS deleted FROM del").format(sql.SQL(", ").join(ctes))
+    return stmt, {"ids": ids}
+
