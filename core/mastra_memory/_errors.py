@@ -116,6 +116,8 @@ def translate_db_error(exc: BaseException) -> MastraMemoryError:
     primary = exc.diag.message_primary or str(exc).strip()
     if state in _OWN_STATES:
         return _OWN_STATES[state](primary)
+    if isinstance(exc, psycopg.errors.UniqueViolation):
+        return ConflictError(f"{primary}; the id is already taken")
     if isinstance(exc, psycopg.errors.UndefinedTable):
         return SchemaError(f"{primary}: the memory tables are missing; {_MIGRATE_HINT}")
     if isinstance(exc, psycopg.errors.UndefinedFunction) and "mastra_memory_" in primary:

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg_pool
 
 from ._config import MemoryConfig
-from ._connect import OpenOnce, async_pool, sync_pool
+from ._connect import OpenOnce, async_pool, open_async_pool, sync_pool
 from ._plan import Plan, T, run_async, run_sync
 from ._shell import AsyncRunner, Operations, SyncRunner
 from ._store import Store
@@ -181,7 +181,7 @@ class AsyncMemory(Operations, AsyncRunner):
             async with self._open_lock:
                 if not self._opened:
                     if self._pool.closed:
-                        await self._pool.open(wait=True)
+                        await open_async_pool(self._pool)
                     self._opened = True
         return await run_async(plan, self._pool)
 

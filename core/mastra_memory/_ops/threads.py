@@ -89,8 +89,8 @@ def list_threads(
 ) -> Plan[ThreadPage]:
     """List threads, newest first by default, with the total count, in one statement.
 
-    ``metadata`` keeps threads whose metadata contains every given key/value (AND);
-    ``per_page=None`` returns everything.
+    ``metadata`` keeps threads whose metadata contains every given key/value (AND; an empty
+    filter keeps every thread); ``per_page=None`` returns everything.
 
     Raises:
         InvalidInputError: negative paging, an unknown order field, or a filter key outside
@@ -101,7 +101,8 @@ def list_threads(
         raise InvalidInputError(f"order_by must be 'createdAt' or 'updatedAt', got {order_by!r}")
     direction = check_direction(direction)  # type: ignore[assignment]
     resource = None if resource_id is None else check_id(resource_id, "resource_id")
-    meta = None if metadata is None else dumps(check_metadata_filter(metadata))
+    wanted = {} if metadata is None else check_metadata_filter(metadata)
+    meta = dumps(wanted) if wanted else None  # an empty filter filters nothing, as in Mastra
     offset = page * (per_page or 0)
     result = yield from query(*sql_threads.list_threads(s.tables, resource, meta, order_by, direction, per_page, offset))
     total = int(result[0]["total"]) if result else 0

@@ -86,11 +86,15 @@ def as_text_list(texts: Sequence[str]) -> list[str]:
         ValueError: ``texts`` is a single string or contains a non-string.
     """
     if isinstance(texts, (str, bytes)):
-        raise ValueError("embed_documents() takes a list of strings; for a single text call embed_query(text)")
+        raise ValueError(
+            "embed_documents() takes a list of strings; for a single text call embed_query(text)"
+        )
     out = list(texts)
     for i, text in enumerate(out):
         if not isinstance(text, str):
-            raise ValueError(f"texts[{i}] is {type(text).__name__}, not str; convert it to text before embedding")
+            raise ValueError(
+                f"texts[{i}] is {type(text).__name__}, not str; convert it to text before embedding"
+            )
     return out
 
 

@@ -55,7 +55,7 @@ def _is_punct(char: str) -> bool:
 
 
 class WordPieceTokenizer:
-    """Text -> token ids for a BERT-style ``tokenizer.json``; thread-safe (no mutable state but an lru_cache)."""
+    """Text -> token ids for a BERT-style ``tokenizer.json``; thread-safe (its only state is an lru_cache)."""
 
     def __init__(self, config: dict[str, Any]) -> None:
         normalizer = config.get("normalizer") or {}
@@ -78,18 +78,24 @@ class WordPieceTokenizer:
         self._strip_accents = self._lowercase if strip is None else bool(strip)
         vocab = model.get("vocab")
         if not isinstance(vocab, dict) or not vocab:
-            raise ValueError("tokenizer.json: the WordPiece model has no vocabulary; point model_dir at a valid model")
+            raise ValueError(
+                "tokenizer.json: the WordPiece model has no vocabulary; point model_dir at a valid model"
+            )
         self._vocab: dict[str, int] = {str(k): int(v) for k, v in vocab.items()}
         self._prefix: str = model.get("continuing_subword_prefix") or "##"
         self._max_chars = int(model.get("max_input_chars_per_word") or 100)
         unk_token = model.get("unk_token") or "[UNK]"
         if unk_token not in self._vocab:
-            raise ValueError(f"tokenizer.json: unk_token {unk_token!r} is not in the vocabulary; rebuild the model")
+            raise ValueError(
+                f"tokenizer.json: unk_token {unk_token!r} is not in the vocabulary; rebuild the model"
+            )
         self.unk_id: int = self._vocab[unk_token]
         added = {t["content"]: int(t["id"]) for t in config.get("added_tokens") or [] if t.get("content")}
         self._added = added
         self._added_re = (
-            re.compile("|".join(re.escape(t) for t in sorted(added, key=len, reverse=True))) if added else None
+            re.compile("|".join(re.escape(t) for t in sorted(added, key=len, reverse=True)))
+            if added
+            else None
         )
         self._pieces = lru_cache(maxsize=_WORD_CACHE_SIZE)(self._wordpiece)
 
@@ -98,20 +104,21 @@ class WordPieceTokenizer:
         return max(self._vocab.values()) + 1
 
     def encode(self, text: str, max_tokens: int | None = None) -> list[int]:
-        """Token ids of ``text`` without special tokens and without ``[UNK]``, cut at ``max_tokens``."""
+        """Token ids of ``text`` without special tokens and without ``[UNK]``, cut at ``max_tokens``.
+
+        The whole text is tokenised before the cut; callers bound its length first.
+        """
+        pieces = self._pieces
         ids: list[int] = []
         for chunk, added_id in self._split_added(text):
             if added_id is not None:
-                if added_id != self.unk_id:
-                    ids.append(added_id)
+                ids.append(added_id)
             else:
                 for word in self._words(chunk):
-                    ids.extend(i for i in self._pieces(word) if i != self.unk_id)
-                    if max_tokens is not None and len(ids) >= max_tokens:
-                        return ids[:max_tokens]
-            if max_tokens is not None and len(ids) >= max_tokens:
-                return ids[:max_tokens]
-        return ids
+                    ids.extend(pieces(word))
+        if self.unk_id in ids:
+            ids = [i for i in ids if i != self.unk_id]
+        return ids if max_tokens is None else ids[:max_tokens]
 
     def _split_added(self, text: str) -> Iterator[tuple[str, int | None]]:
         """Added tokens (``[PAD]``, ``[UNK]``…) are matched in the raw text before normalisation."""

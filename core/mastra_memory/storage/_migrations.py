@@ -133,9 +133,8 @@ def _v1_mastra_tables(t: Tables) -> list[sql.Composable]:
         sql.SQL('CREATE INDEX IF NOT EXISTS {} ON {} (thread_id, "createdAt" DESC)').format(
             t.mastra_index("mastra_messages_thread_id_createdat_idx"), t.messages
         ),
-        sql.SQL('CREATE INDEX IF NOT EXISTS {} ON {} ("lookupKey")').format(
-            t.mastra_index("idx_om_lookup_key"), t.observational_memory
-        ),
+        # @mastra/pg prefixes its default index names with a non-public schema, except this one.
+        sql.SQL('CREATE INDEX IF NOT EXISTS idx_om_lookup_key ON {} ("lookupKey")').format(t.observational_memory),
     ]
 
 
