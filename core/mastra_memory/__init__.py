@@ -5,6 +5,8 @@ and ``mastra_resources`` exactly as ``@mastra/pg`` writes them, so Mastra (TypeS
 Python agents share one memory. Start with :meth:`Memory.connect` or :meth:`AsyncMemory.connect`.
 """
 
+import contextlib
+
 from ._config import MemoryConfig
 from ._content import MessageContent, Part
 from ._errors import (
@@ -68,7 +70,5 @@ __all__ = [
 for _name in __all__:
     _obj = globals()[_name]
     if hasattr(_obj, "__module__") and _obj.__module__.startswith("mastra_memory."):
-        try:
+        with contextlib.suppress(AttributeError, TypeError):
             _obj.__module__ = __name__
-        except (AttributeError, TypeError):
-            pass

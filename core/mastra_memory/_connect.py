@@ -48,24 +48,41 @@ async def configure_async_connection(conn: psycopg.AsyncConnection[Any]) -> None
     set_json_loads(orjson.loads, conn)
 
 
-def sync_pool(dsn: str, prepare: bool | None, min_size: int, max_size: int, timeout: float) -> psycopg_pool.ConnectionPool[Any]:
+def sync_pool(
+    dsn: str, prepare: bool | None, min_size: int, max_size: int, timeout: float
+) -> psycopg_pool.ConnectionPool[Any]:
     return psycopg_pool.ConnectionPool(
-        dsn, kwargs=connection_kwargs(dsn, prepare), min_size=min_size, max_size=max_size, timeout=timeout,
-        configure=configure_connection, open=False, name="mastra-memory",
+        dsn,
+        kwargs=connection_kwargs(dsn, prepare),
+        min_size=min_size,
+        max_size=max_size,
+        timeout=timeout,
+        configure=configure_connection,
+        open=False,
+        name="mastra-memory",
     )
 
 
-def async_pool(dsn: str, prepare: bool | None, min_size: int, max_size: int, timeout: float) -> psycopg_pool.AsyncConnectionPool[Any]:
+def async_pool(
+    dsn: str, prepare: bool | None, min_size: int, max_size: int, timeout: float
+) -> psycopg_pool.AsyncConnectionPool[Any]:
     return psycopg_pool.AsyncConnectionPool(
-        dsn, kwargs=connection_kwargs(dsn, prepare), min_size=min_size, max_size=max_size, timeout=timeout,
-        configure=configure_async_connection, open=False, name="mastra-memory",
+        dsn,
+        kwargs=connection_kwargs(dsn, prepare),
+        min_size=min_size,
+        max_size=max_size,
+        timeout=timeout,
+        configure=configure_async_connection,
+        open=False,
+        name="mastra-memory",
     )
 
 
 def _unreachable(pool: psycopg_pool.ConnectionPool[Any] | psycopg_pool.AsyncConnectionPool[Any]) -> StorageError:
     """Why a pool could not open: one direct attempt shows the server's own reason."""
+    options = pool.kwargs if isinstance(pool.kwargs, dict) else {}
     try:
-        with psycopg.connect(pool.conninfo, connect_timeout=5, **pool.kwargs):
+        with psycopg.connect(str(pool.conninfo), connect_timeout=5, **options):
             reason = "the server answered a direct connection, but the pool timed out"
     except psycopg.Error as exc:
         reason = str(exc).strip()

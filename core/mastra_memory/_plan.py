@@ -34,7 +34,7 @@ Params: TypeAlias = Sequence[Any] | Mapping[str, Any] | None
 class Query:
     """Run one SQL statement; the plan receives its rows (an empty list for none)."""
 
-    statement: sql.Composable
+    statement: sql.SQL | sql.Composed
     params: Params = None
 
 
@@ -54,13 +54,13 @@ Plan: TypeAlias = Generator[Request, Any, T]
 _DB_ERRORS = (psycopg.Error, psycopg_pool.PoolTimeout)
 
 
-def query(statement: sql.Composable, params: Params = None) -> Generator[Request, Any, list[Row]]:
+def query(statement: sql.SQL | sql.Composed, params: Params = None) -> Generator[Request, Any, list[Row]]:
     """``rows = yield from query(stmt, params)``: a typed helper for plans."""
     rows: list[Row] = yield Query(statement, params)
     return rows
 
 
-def query_one(statement: sql.Composable, params: Params = None) -> Generator[Request, Any, Row | None]:
+def query_one(statement: sql.SQL | sql.Composed, params: Params = None) -> Generator[Request, Any, Row | None]:
     """The first row of a statement, or None."""
     rows: list[Row] = yield Query(statement, params)
     return rows[0] if rows else None
@@ -132,6 +132,7 @@ async def run_async(plan: Plan[T], pool: psycopg_pool.AsyncConnectionPool[Any]) 
             try:
                 if conn is None:
                     conn = await stack.enter_async_context(pool.connection())
+                assert conn is not None
                 if isinstance(request, Query):
                     async with conn.cursor(row_factory=dict_row) as cur:
                         await cur.execute(request.statement, request.params)

@@ -23,11 +23,14 @@ _MAX_KEY_LENGTH = 128
 _MAX_ID_LENGTH = 1024
 
 
-def check_text(value: str, what: str) -> str:
-    """A string PostgreSQL ``text`` can hold: no NUL, valid Unicode."""
+def check_text(value: str, what: str, *, nul_ok: bool = False) -> str:
+    """A string PostgreSQL ``text`` can hold: no NUL, valid Unicode.
+
+    ``nul_ok`` allows NUL for strings stored inside message content, which is JSON text.
+    """
     if not isinstance(value, str):
         raise InvalidInputError(f"{what} must be a string, got {type(value).__name__}")
-    if "\x00" in value:
+    if not nul_ok and "\x00" in value:
         raise InvalidInputError(f"{what} contains a NUL character (\\x00), which PostgreSQL cannot store; remove it")
     try:
         value.encode("utf-8")
@@ -53,27 +56,30 @@ def check_ids(values: Any, what: str) -> list[str]:
     return [check_id(v, f"{what}[{i}]") for i, v in enumerate(values)]
 
 
-def _check_json(value: Any, what: str) -> None:
+def _check_json(value: Any, what: str, nul_ok: bool) -> None:
     if isinstance(value, str):
-        check_text(value, what)
+        check_text(value, what, nul_ok=nul_ok)
     elif isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidInputError(f"{what} has a non-string key {key!r}; JSON object keys are strings")
-            check_text(key, f"{what} key {key[:40]!r}")
-            _check_json(item, f"{what}.{key}")
+            check_text(key, f"{what} key {key[:40]!r}", nul_ok=nul_ok)
+            _check_json(item, f"{what}.{key}", nul_ok)
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            _check_json(item, f"{what}[{i}]")
+            _check_json(item, f"{what}[{i}]", nul_ok)
     elif value is not None and not isinstance(value, bool | int | float):
         raise InvalidInputError(f"{what} holds a {type(value).__name__}, which is not a JSON value")
 
 
-def check_metadata(value: Any, what: str = "metadata") -> dict[str, Any]:
-    """A JSON object that jsonb can store (no NUL anywhere, valid Unicode, JSON types only)."""
+def check_metadata(value: Any, what: str = "metadata", *, nul_ok: bool = False) -> dict[str, Any]:
+    """A JSON object that jsonb can store (no NUL anywhere, valid Unicode, JSON types only).
+
+    ``nul_ok`` is for message content, stored as JSON text, where NUL is the escape ``\\u0000``.
+    """
     if not isinstance(value, Mapping):
         raise InvalidInputError(f"{what} must be a JSON object (a dict), got {type(value).__name__}")
-    _check_json(value, what)
+    _check_json(value, what, nul_ok)
     return dict(value)
 
 

@@ -26,8 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
     migrate = sub.add_parser("migrate", help="create or upgrade the memory tables")
-    migrate.add_argument("--dsn", default=os.environ.get("DATABASE_URL"),
-                         help="PostgreSQL DSN (default: $DATABASE_URL, else the embedded server)")
+    migrate.add_argument(
+        "--dsn",
+        default=os.environ.get("DATABASE_URL"),
+        help="PostgreSQL DSN (default: $DATABASE_URL, else the embedded server)",
+    )
     migrate.add_argument("--schema", default="public", help="schema to migrate (default: public)")
     migrate.set_defaults(run=_migrate)
     args = parser.parse_args(argv)

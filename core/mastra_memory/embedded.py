@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import warnings
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,8 @@ class EmbeddedPostgres:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
+            if not (self.data_dir / "postmaster.pid").exists():
+                self._server.start()  # a handle cached by this process to a server stopped since
             dsn: str = self._server.get_uri()
         except (subprocess.SubprocessError, OSError, AssertionError) as exc:
             raise StorageError(
@@ -92,10 +95,8 @@ class EmbeddedPostgres:
             ) from exc
         with psycopg.connect(dsn, autocommit=True) as conn:
             for name in _EXTENSIONS:
-                try:
+                with suppress(psycopg.errors.UniqueViolation):  # another process created it at the same moment
                     conn.execute(f"CREATE EXTENSION IF NOT EXISTS {name}")
-                except psycopg.errors.UniqueViolation:
-                    pass  # another process created it at the same moment
         return dsn
 
     def stop(self) -> None:

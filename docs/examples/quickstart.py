@@ -3,7 +3,7 @@
 Run: python docs/examples/quickstart.py
 """
 
-from mastra_memory import Message, Memory
+from mastra_memory import Memory, Message
 
 with Memory.connect() as memory:  # no DSN: the embedded PostgreSQL, started on demand
     thread = memory.create_thread("user-ada", title="Trip planning")

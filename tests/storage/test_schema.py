@@ -13,7 +13,6 @@ from psycopg import sql
 
 from mastra_memory import Memory
 from mastra_memory.storage import latest_version
-
 from tests.support import drop_schema, fresh_schema
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "mastra_pg_schema.sql"
@@ -45,7 +44,9 @@ def reference_columns() -> dict[str, list[tuple[str, str, str, str | None]]]:
 
 def reference_indexes() -> set[tuple[str, str]]:
     found = set()
-    for name, table, definition in re.findall(r"CREATE (?:UNIQUE )?INDEX (\w+) ON public\.(\w+) USING (.+?);", _reference_text()):
+    for name, table, definition in re.findall(
+        r"CREATE (?:UNIQUE )?INDEX (\w+) ON public\.(\w+) USING (.+?);", _reference_text()
+    ):
         if table in MEMORY_TABLES:
             found.add((name, f"{table} USING {definition}"))
     return found
@@ -86,7 +87,9 @@ def test_migrated_tables_match_mastra_column_by_column(pg_dsn: str, schema: str)
     expected = reference_columns()
     for table, columns in expected.items():
         got = [(c, t, n, d) for c, t, n, d in ours[table]]
-        want = [(c, t.replace("timestamp without time zone", "timestamp without time zone"), n, d) for c, t, n, d in columns]
+        want = [
+            (c, t.replace("timestamp without time zone", "timestamp without time zone"), n, d) for c, t, n, d in columns
+        ]
         assert got == want, f"{table} differs from @mastra/pg"
 
 
@@ -117,7 +120,9 @@ def mastra_ddl_for(schema: str) -> list[str]:
     for name, body in re.findall(r"CREATE TABLE public\.(\w+) \((.*?)\n\);", text, re.S):
         if name in MEMORY_TABLES:
             statements.append(f'CREATE TABLE "{schema}".{name} ({body}\n)')
-    for table, constraint in re.findall(r"ALTER TABLE ONLY public\.(\w+)\n\s+(ADD CONSTRAINT \w+ PRIMARY KEY \(\w+\));", text):
+    for table, constraint in re.findall(
+        r"ALTER TABLE ONLY public\.(\w+)\n\s+(ADD CONSTRAINT \w+ PRIMARY KEY \(\w+\));", text
+    ):
         if table in MEMORY_TABLES:
             statements.append(f'ALTER TABLE ONLY "{schema}".{table} {constraint}')
     for name, table, definition in re.findall(r"CREATE INDEX (\w+) ON public\.(\w+) USING (.+?);", text):
@@ -134,9 +139,9 @@ def test_migrating_after_mastra_init_changes_nothing_of_mastras(pg_dsn: str, sch
             conn.execute(statement)  # type: ignore[arg-type]
         before_cols, before_idx = catalog_columns(conn, schema), catalog_indexes(conn, schema)
         conn.execute(
-            sql.SQL("INSERT INTO {}.mastra_threads VALUES ('t1', 'r1', 'kept', NULL, now(), now(), now(), now())").format(
-                sql.Identifier(schema)
-            )
+            sql.SQL(
+                "INSERT INTO {}.mastra_threads VALUES ('t1', 'r1', 'kept', NULL, now(), now(), now(), now())"
+            ).format(sql.Identifier(schema))
         )
     with Memory.connect(pg_dsn, schema=schema) as memory:
         assert memory.get_thread("t1") is not None

@@ -19,7 +19,7 @@ def test_every_operation_is_on_both_shells_with_one_signature_and_docstring() ->
         async_sig = inspect.signature(getattr(asynchronous, name))
         assert sync_sig == async_sig, name
         assert "s" not in sync_sig.parameters, f"{name} leaks the plan's store parameter"
-        assert list(inspect.signature(getattr(Memory, name)).parameters)[0] == "self"
+        assert next(iter(inspect.signature(getattr(Memory, name)).parameters)) == "self"
         assert getattr(Memory, name).__doc__ == getattr(AsyncMemory, name).__doc__
         assert getattr(Memory, name).__doc__, f"{name} has no docstring"
 
@@ -34,8 +34,10 @@ def test_bound_methods_block_on_memory_and_await_on_async_memory() -> None:
 
 
 def test_shell_lifecycle_methods_match() -> None:
-    assert inspect.iscoroutinefunction(AsyncMemory.close) and not inspect.iscoroutinefunction(Memory.close)
-    assert inspect.iscoroutinefunction(AsyncMemory.connect) and not inspect.iscoroutinefunction(Memory.connect)
+    assert inspect.iscoroutinefunction(AsyncMemory.close)
+    assert not inspect.iscoroutinefunction(Memory.close)
+    assert inspect.iscoroutinefunction(AsyncMemory.connect)
+    assert not inspect.iscoroutinefunction(Memory.connect)
     assert inspect.signature(Memory.connect) == inspect.signature(AsyncMemory.connect).replace(
         return_annotation=inspect.signature(Memory.connect).return_annotation
     )
@@ -63,4 +65,5 @@ def test_constructors_do_no_io() -> None:
 
     pool = psycopg_pool.ConnectionPool("postgresql://nobody@203.0.113.1:1/none", open=False)
     memory = Memory(pool, schema="anything")
-    assert memory.schema == "anything" and pool.closed
+    assert memory.schema == "anything"
+    assert pool.closed

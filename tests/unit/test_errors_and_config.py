@@ -56,7 +56,9 @@ def test_database_errors_become_typed_errors_that_keep_sqlstate() -> None:
     err = translate_db_error(psycopg.errors.DiskFull("disk full"))
     assert isinstance(err, StorageError)
     restored = pickle.loads(pickle.dumps(err))
-    assert isinstance(restored, StorageError) and str(restored) == str(err) and restored.sqlstate == err.sqlstate
+    assert isinstance(restored, StorageError)
+    assert str(restored) == str(err)
+    assert restored.sqlstate == err.sqlstate
 
 
 @pytest.mark.parametrize("bad", ["", "1abc", "a-b", "x" * 64, 'a"b', "a;drop"])

@@ -242,7 +242,7 @@ def _patch(update: MessageUpdate, where: str) -> tuple[str, str]:
         raise InvalidInputError(f"{where} must be a MessageUpdate")
     patch: dict[str, Any] = {}
     if update.content is not None:
-        content = check_metadata(update.content, f"{where}.content")
+        content = check_metadata(update.content, f"{where}.content", nul_ok=True)
         if "format" in content and content["format"] != 2:
             raise InvalidInputError(f"{where}.content.format must be 2")
         if "parts" in content:

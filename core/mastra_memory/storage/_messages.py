@@ -182,15 +182,38 @@ def select_messages(t: Tables, ids: list[str]) -> Statement:
     return stmt, {"ids": ids}
 
 
+# jsonb cannot hold U+0000, but message content is JSON *text* and may: NUL round-trips as the
+# escape \u0000. Before content meets jsonb, every unescaped \u0000 becomes \u0001 + "0" and every
+# \u0001 becomes \u0001 + "1" (a reversible encoding, so no text can collide); afterwards, back.
+_UNESCAPED = r"(?<!\\)((?:\\\\)*)"  # not itself escaped: preceded by an even run of backslashes
+_NUL_ENCODE = (_UNESCAPED + r"\\u000([01])", r"\1\\u0001\2")
+_NUL_DECODE = (_UNESCAPED + r"\\u0001([01])", r"\1\\u000\2")
+
+
+def _jsonb_safe(text: sql.Composable) -> sql.Composed:
+    return sql.SQL("regexp_replace({}, %(nul_enc_re)s, %(nul_enc_to)s, 'g')::jsonb").format(text)
+
+
+def _from_jsonb_safe(value: sql.Composable) -> sql.Composed:
+    return sql.SQL("regexp_replace(({})::text, %(nul_dec_re)s, %(nul_dec_to)s, 'g')").format(value)
+
+
 def update_messages(t: Tables, ids: list[str], patches: list[str]) -> Statement:
     """Apply partial updates; bump the old and new threads. Unknown ids are skipped.
 
     ``content`` merges into the stored content (``metadata`` one level deeper). Moving a message
     to another thread also moves it to that thread's resource unless a resource is given; a
-    target thread that does not exist aborts the statement.
+    target thread that does not exist aborts the statement. Content holding NUL survives.
     """
+    old = _jsonb_safe(sql.SQL("m.content"))
+    merged = sql.SQL(
+        "({old} || ((i.patch->'content') - 'metadata'))"
+        " || CASE WHEN (i.patch->'content') ? 'metadata' THEN jsonb_build_object('metadata',"
+        " COALESCE(CASE WHEN jsonb_typeof({old}->'metadata') = 'object' THEN {old}->'metadata' END,"
+        " '{{}}'::jsonb) || (i.patch->'content'->'metadata')) ELSE '{{}}'::jsonb END"
+    ).format(old=old)
     stmt = sql.SQL(
-        "WITH input AS (SELECT * FROM unnest(%(ids)s::text[], %(patches)s::jsonb[]) AS i(id, patch)),"
+        "WITH input AS (SELECT i.id, {patch} AS patch FROM unnest(%(ids)s::text[], %(patches)s::text[]) AS i(id, patch)),"
         " old AS (SELECT m.id, m.thread_id FROM {messages} m JOIN input USING (id)),"
         " target AS (SELECT i.id, th.id AS thread_id, th.\"resourceId\" AS owner FROM input i"
         "  JOIN {threads} th ON th.id = i.patch->>'threadId'),"
@@ -200,11 +223,7 @@ def update_messages(t: Tables, ids: list[str], patches: list[str]) -> Statement:
         "  || (SELECT min(i.patch->>'threadId') FROM input i WHERE i.patch ? 'threadId' AND i.id NOT IN (SELECT id FROM target))"
         "  || ': it does not exist') ELSE false END AS failed),"
         " upd AS (UPDATE {messages} m SET"
-        "  content = CASE WHEN i.patch ? 'content' THEN ("
-        "   (m.content::jsonb || ((i.patch->'content') - 'metadata'))"
-        "   || CASE WHEN (i.patch->'content') ? 'metadata' THEN jsonb_build_object('metadata',"
-        "    COALESCE(CASE WHEN jsonb_typeof(m.content::jsonb->'metadata') = 'object' THEN m.content::jsonb->'metadata' END,"
-        "    '{{}}'::jsonb) || (i.patch->'content'->'metadata')) ELSE '{{}}'::jsonb END)::text ELSE m.content END,"
+        "  content = CASE WHEN i.patch ? 'content' THEN {merged} ELSE m.content END,"
         "  role = COALESCE(i.patch->>'role', m.role),"
         "  type = COALESCE(i.patch->>'type', m.type),"
         "  thread_id = COALESCE(tg.thread_id, m.thread_id),"
@@ -217,9 +236,14 @@ def update_messages(t: Tables, ids: list[str], patches: list[str]) -> Statement:
         " SELECT * FROM upd"
     ).format(
         messages=t.messages, threads=t.threads, fail=t.raise_fn, naive=NOW_NAIVE, now=NOW,
-        mcols=prefixed(MESSAGE_COLUMNS, "m"),
+        mcols=prefixed(MESSAGE_COLUMNS, "m"), patch=_jsonb_safe(sql.SQL("i.patch")), merged=_from_jsonb_safe(merged),
     )
-    return stmt, {"ids": ids, "patches": patches, "missing": SQLSTATE_NOT_FOUND}
+    params = {
+        "ids": ids, "patches": patches, "missing": SQLSTATE_NOT_FOUND,
+        "nul_enc_re": _NUL_ENCODE[0], "nul_enc_to": _NUL_ENCODE[1],
+        "nul_dec_re": _NUL_DECODE[0], "nul_dec_to": _NUL_DECODE[1],
+    }
+    return stmt, params
 
 
 def delete_messages(t: Tables, ids: list[str], vectors: list[str]) -> Statement:

@@ -117,7 +117,7 @@ def _nullable(columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(n, d) for n, d in columns if "NOT NULL" not in d]
 
 
-def _v1_mastra_tables(t: Tables) -> list[sql.Composable]:
+def _v1_mastra_tables(t: Tables) -> list[sql.Composed]:
     return [
         _create(t.threads, THREAD_COLUMNS),
         _add_columns(t.threads, _nullable(THREAD_COLUMNS)),
@@ -138,7 +138,7 @@ def _v1_mastra_tables(t: Tables) -> list[sql.Composable]:
     ]
 
 
-def _v2_helpers(t: Tables) -> list[sql.Composable]:
+def _v2_helpers(t: Tables) -> list[sql.Composed]:
     # mastra_memory_raise lets one statement check a condition and abort itself, so a check and
     # the writes it guards share one round trip and one transaction (DESIGN.md §3).
     return [
@@ -148,9 +148,9 @@ def _v2_helpers(t: Tables) -> list[sql.Composable]:
             "BEGIN RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message; END\n$fn$"
         ).format(t.raise_fn),
         # Listing a resource's messages across threads (and recall by resource) without a scan.
-        sql.SQL('CREATE INDEX IF NOT EXISTS mastra_memory_messages_resource_idx ON {} ("resourceId", "createdAt" DESC)').format(
-            t.messages
-        ),
+        sql.SQL(
+            'CREATE INDEX IF NOT EXISTS mastra_memory_messages_resource_idx ON {} ("resourceId", "createdAt" DESC)'
+        ).format(t.messages),
     ]
 
 
@@ -158,7 +158,7 @@ def _v2_helpers(t: Tables) -> list[sql.Composable]:
 class Migration:
     version: int
     name: str
-    statements: Callable[[Tables], list[sql.Composable]]
+    statements: Callable[[Tables], list[sql.Composed]]
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -173,7 +173,9 @@ def migrate(t: Tables) -> Plan[list[int]]:
     lock_key = f"mastra_memory:migrate:{t.schema}"
     yield from query(sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"), (lock_key,))
     # CREATE SCHEMA IF NOT EXISTS still needs CREATE on the database, so only ask when it is missing.
-    exists = yield from query_one(sql.SQL("SELECT count(*) > 0 AS ok FROM pg_namespace WHERE nspname = %s"), (t.schema,))
+    exists = yield from query_one(
+        sql.SQL("SELECT count(*) > 0 AS ok FROM pg_namespace WHERE nspname = %s"), (t.schema,)
+    )
     if not (exists and exists["ok"]):
         yield from query(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(t.schema_id))
     yield from query(

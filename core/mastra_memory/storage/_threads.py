@@ -151,7 +151,7 @@ def upsert_resource(
     merged = sql.SQL(
         "CASE jsonb_typeof(r.metadata) WHEN 'object' THEN r.metadata "
         "WHEN 'string' THEN CASE WHEN left(r.metadata #>> '{{}}', 1) = '{{' THEN (r.metadata #>> '{{}}')::jsonb END END"
-    )
+    ).format()  # resolves the doubled braces: a fragment passed into .format() below is not formatted again
     stmt = sql.SQL(
         'INSERT INTO {resources} AS r (id, "workingMemory", metadata, "createdAt", "updatedAt", "createdAtZ", "updatedAtZ") '
         "VALUES (%(id)s, %(wm)s, COALESCE(%(metadata)s::jsonb, '{{}}'::jsonb), {naive}, {naive}, {now}, {now}) "

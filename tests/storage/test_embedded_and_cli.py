@@ -1,0 +1,104 @@
+"""The embedded default (no DSN) and the `mastra-memory migrate` command, as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from mastra_memory.embedded import EmbeddedPostgres, default_data_dir
+from tests.support import drop_schema, fresh_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+
+START_AND_WRITE = """
+import sys
+from mastra_memory import Memory, Message
+with Memory.connect(data_dir=sys.argv[1]) as memory:
+    thread = memory.create_thread("r-" + sys.argv[2])
+    memory.save_messages([Message.user("hello from " + sys.argv[2], thread_id=thread.id)])
+    print(len(memory.list_threads().threads))
+"""
+
+
+def test_two_processes_starting_the_embedded_server_at_once_both_work(tmp_path: Path) -> None:
+    data_dir = tmp_path / "pgdata"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", START_AND_WRITE, str(data_dir), name], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for name in ("a", "b")
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+    assert sorted(int(out.strip()) for out, _ in outputs)[-1] == 2  # the second one saw both threads
+    server = EmbeddedPostgres(data_dir)
+    dsn = server.start()
+    with psycopg.connect(dsn) as conn:
+        texts = conn.execute("SELECT content FROM mastra_messages ORDER BY content").fetchall()
+    assert [t for (t,) in texts] == [
+        '{"format":2,"parts":[{"type":"text","text":"hello from a"}]}',
+        '{"format":2,"parts":[{"type":"text","text":"hello from b"}]}',
+    ]
+    server.wipe()
+    assert not data_dir.exists()
+
+
+def test_stop_keeps_the_data_and_a_new_start_finds_it(tmp_path: Path) -> None:
+    server = EmbeddedPostgres(tmp_path / "pgdata")
+    with psycopg.connect(server.start(), autocommit=True) as conn:
+        conn.execute("CREATE TABLE kept (x int)")
+    server.stop()
+    assert not (tmp_path / "pgdata" / "postmaster.pid").exists()
+    server.stop()  # stopping a stopped server is fine
+    with psycopg.connect(EmbeddedPostgres(tmp_path / "pgdata").start()) as conn:
+        assert conn.execute("SELECT count(*) FROM kept").fetchone() == (0,)
+    EmbeddedPostgres(tmp_path / "pgdata").wipe()
+
+
+def test_the_data_directory_follows_mastra_memory_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MASTRA_MEMORY_HOME", str(tmp_path))
+    assert default_data_dir() == tmp_path / "pgdata"
+    monkeypatch.delenv("MASTRA_MEMORY_HOME")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    if sys.platform.startswith("linux"):
+        assert default_data_dir() == tmp_path / "xdg" / "mastra-memory" / "pgdata"
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mastra_memory.cli", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+def test_migrate_command_migrates_then_reports_up_to_date(pg_dsn: str) -> None:
+    schema = fresh_schema()
+    try:
+        first = run_cli("migrate", "--dsn", pg_dsn, "--schema", schema)
+        assert first.returncode == 0, first.stderr
+        assert "applied version(s) 1, 2" in first.stdout
+        second = run_cli("migrate", "--dsn", pg_dsn, "--schema", schema)
+        assert "is up to date" in second.stdout
+    finally:
+        drop_schema(pg_dsn, schema)
+
+
+def test_migrate_command_errors_are_one_readable_line() -> None:
+    result = run_cli("migrate", "--dsn", "postgresql://x@127.0.0.1:1/none?connect_timeout=1", "--schema", "bad-name")
+    assert result.returncode == 2
+    assert result.stderr.startswith("mastra-memory: error: schema name 'bad-name' is not allowed")
+    assert "Traceback" not in result.stderr
+
+
+def test_quickstart_example_runs_on_the_embedded_default(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "docs" / "examples" / "quickstart.py")], capture_output=True,
+                            text=True, env={**os.environ, "MASTRA_MEMORY_HOME": str(tmp_path)}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith("user: I'm flying to Lisbon on May 3rd. Remind me to book a fado show.")
+    assert lines[2].endswith("user: Also, I'm vegetarian.")
+    assert lines[-1] == "user-ada has 1 thread(s); this one holds 3 message(s)"
+    EmbeddedPostgres(tmp_path / "pgdata").wipe()
