@@ -15,6 +15,7 @@ from ._plan import Plan, T, run_async, run_sync
 from ._shell import AsyncRunner, Operations, SyncRunner
 from ._store import Store
 from .embedded import EmbeddedPostgres
+from .embedding import AsyncEmbedder, Embedder
 
 __all__ = ["AsyncMemory", "Memory"]
 
@@ -34,10 +35,15 @@ class Memory(Operations, SyncRunner):
     """
 
     def __init__(
-        self, pool: psycopg_pool.ConnectionPool[Any], *, config: MemoryConfig | None = None, schema: str = "public"
+        self,
+        pool: psycopg_pool.ConnectionPool[Any],
+        *,
+        config: MemoryConfig | None = None,
+        schema: str = "public",
+        embedder: Embedder | AsyncEmbedder | None = None,
     ) -> None:
         self._pool = pool
-        self._store = Store.of(schema, config)
+        self._store = Store.of(schema, config, embedder)
         self._owns_pool = False
         self._opener = OpenOnce()
         self._embedded: EmbeddedPostgres | None = None
@@ -49,6 +55,7 @@ class Memory(Operations, SyncRunner):
         *,
         config: MemoryConfig | None = None,
         schema: str = "public",
+        embedder: Embedder | AsyncEmbedder | None = None,
         migrate: bool = True,
         prepare: bool | None = None,
         min_size: int = 1,
@@ -58,7 +65,9 @@ class Memory(Operations, SyncRunner):
     ) -> Memory:
         """Open memory on a database (``dsn``) or, with no DSN, on the embedded PostgreSQL.
 
-        ``migrate`` creates or upgrades the tables first. ``prepare`` forces prepared statements
+        ``embedder`` embeds messages for semantic recall (default: the offline
+        :class:`~mastra_memory.embedding.LocalEmbedder` when recall is on). ``migrate`` creates or
+        upgrades the tables first, and with semantic recall the vector table of the embedder's dimension. ``prepare`` forces prepared statements
         on or off; by default they are off for Supabase's transaction pooler and on elsewhere.
         ``data_dir`` places the embedded server's data (see :mod:`mastra_memory.embedded`).
 
@@ -70,7 +79,7 @@ class Memory(Operations, SyncRunner):
         if dsn is None:
             embedded = EmbeddedPostgres(data_dir)
             dsn = embedded.start()
-        memory = cls(sync_pool(dsn, prepare, min_size, max_size, timeout), config=config, schema=schema)
+        memory = cls(sync_pool(dsn, prepare, min_size, max_size, timeout), config=config, schema=schema, embedder=embedder)
         memory._owns_pool, memory._embedded = True, embedded
         if migrate:
             try:
@@ -121,10 +130,15 @@ class AsyncMemory(Operations, AsyncRunner):
     """
 
     def __init__(
-        self, pool: psycopg_pool.AsyncConnectionPool[Any], *, config: MemoryConfig | None = None, schema: str = "public"
+        self,
+        pool: psycopg_pool.AsyncConnectionPool[Any],
+        *,
+        config: MemoryConfig | None = None,
+        schema: str = "public",
+        embedder: Embedder | AsyncEmbedder | None = None,
     ) -> None:
         self._pool = pool
-        self._store = Store.of(schema, config)
+        self._store = Store.of(schema, config, embedder)
         self._owns_pool = False
         self._opened = False
         self._open_lock = asyncio.Lock()
@@ -137,6 +151,7 @@ class AsyncMemory(Operations, AsyncRunner):
         *,
         config: MemoryConfig | None = None,
         schema: str = "public",
+        embedder: Embedder | AsyncEmbedder | None = None,
         migrate: bool = True,
         prepare: bool | None = None,
         min_size: int = 1,
@@ -156,7 +171,7 @@ class AsyncMemory(Operations, AsyncRunner):
         if dsn is None:
             embedded = EmbeddedPostgres(data_dir)
             dsn = await asyncio.to_thread(embedded.start)  # starting a server process is blocking work
-        memory = cls(async_pool(dsn, prepare, min_size, max_size, timeout), config=config, schema=schema)
+        memory = cls(async_pool(dsn, prepare, min_size, max_size, timeout), config=config, schema=schema, embedder=embedder)
         memory._owns_pool, memory._embedded = True, embedded
         if migrate:
             try:

@@ -13,17 +13,20 @@ handle them (a retry) or let them propagate.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Generator, Mapping, Sequence
 from contextlib import AsyncExitStack, ExitStack, suppress
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
+import numpy as np
 import psycopg
 import psycopg_pool
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from ._errors import translate_db_error
+from ._errors import ProviderError, translate_db_error
+from .embedding import EmbeddingMatrix
 
 T = TypeVar("T")
 Row: TypeAlias = dict[str, Any]
@@ -39,6 +42,19 @@ class Query:
 
 
 @dataclass(frozen=True, slots=True)
+class Embed:
+    """Embed texts (documents, or one query); the plan receives the matrix, or a ProviderError.
+
+    A plan yields this before it opens a transaction, so a slow embedder never holds locks;
+    the driver also gives its pooled connection back while the embedder runs.
+    """
+
+    embedder: Any
+    texts: tuple[str, ...]
+    query: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Begin:
     """Open a transaction; later queries run inside it until :class:`Commit` or the plan ends."""
 
@@ -48,7 +64,7 @@ class Commit:
     """Commit the transaction opened by :class:`Begin`."""
 
 
-Request: TypeAlias = Query | Begin | Commit
+Request: TypeAlias = Query | Embed | Begin | Commit
 Plan: TypeAlias = Generator[Request, Any, T]
 
 _DB_ERRORS = (psycopg.Error, psycopg_pool.PoolTimeout)
@@ -66,9 +82,59 @@ def query_one(statement: sql.SQL | sql.Composed, params: Params = None) -> Gener
     return rows[0] if rows else None
 
 
+def embed(embedder: Any, texts: Sequence[str], *, query: bool = False) -> Generator[Request, Any, EmbeddingMatrix]:
+    """``vectors = yield from embed(embedder, texts)``: rows are unit vectors, float32."""
+    vectors: EmbeddingMatrix = yield Embed(embedder, tuple(texts), query)
+    return vectors
+
+
+def _embedded(result: Any, request: Embed) -> EmbeddingMatrix:
+    """Check what an embedder returned: (n, dim) for documents, (dim,) for a query."""
+    matrix = np.asarray(result, dtype=np.float32)
+    want = (request.embedder.dimension,) if request.query else (len(request.texts), request.embedder.dimension)
+    if matrix.shape != want or not np.isfinite(matrix).all():
+        raise ProviderError(
+            f"embedder {request.embedder.model_id!r} returned shape {matrix.shape} (or non-finite values) "
+            f"where {want} was expected"
+        )
+    return matrix
+
+
+def _embed_sync(request: Embed) -> EmbeddingMatrix:
+    embedder = request.embedder
+    if not hasattr(embedder, "embed_documents"):
+        raise ProviderError(
+            f"embedder {getattr(embedder, 'model_id', embedder)!r} is async-only; use AsyncMemory, or an embedder "
+            "with embed_documents/embed_query"
+        )
+    try:
+        out = embedder.embed_query(request.texts[0]) if request.query else embedder.embed_documents(list(request.texts))
+    except Exception as exc:  # any failure of a third-party embedder becomes ProviderError
+        raise ProviderError(f"embedder {getattr(embedder, 'model_id', embedder)!r} failed: {exc!r}") from exc
+    return _embedded(out, request)
+
+
+async def _embed_async(request: Embed) -> EmbeddingMatrix:
+    embedder = request.embedder
+    try:
+        if hasattr(embedder, "aembed_documents"):
+            out = await (
+                embedder.aembed_query(request.texts[0])
+                if request.query
+                else embedder.aembed_documents(list(request.texts))
+            )
+        else:  # a truly synchronous (CPU-bound) embedder: the one place we hop to a thread
+            return await asyncio.to_thread(_embed_sync, request)
+    except ProviderError:
+        raise
+    except Exception as exc:  # any failure of a third-party embedder becomes ProviderError
+        raise ProviderError(f"embedder {getattr(embedder, 'model_id', embedder)!r} failed: {exc!r}") from exc
+    return _embedded(out, request)
+
+
 def run_sync(plan: Plan[T], pool: psycopg_pool.ConnectionPool[Any]) -> T:
     """Drive a plan with blocking I/O."""
-    with ExitStack() as stack:
+    with ExitStack() as held:
         conn: psycopg.Connection[Any] | None = None
         tx: ExitStack | None = None
         result: Any = None
@@ -85,9 +151,18 @@ def run_sync(plan: Plan[T], pool: psycopg_pool.ConnectionPool[Any]) -> T:
                     tx.__exit__(type(exc), exc, exc.__traceback__)
                 raise
             error = None
+            if isinstance(request, Embed):
+                if conn is not None and tx is None:  # give the connection back while the embedder runs
+                    held.close()
+                    conn = None
+                try:
+                    result = _embed_sync(request)
+                except ProviderError as exc:
+                    error = exc
+                continue
             try:
                 if conn is None:
-                    conn = stack.enter_context(pool.connection())
+                    conn = held.enter_context(pool.connection())
                 if isinstance(request, Query):
                     with conn.cursor(row_factory=dict_row) as cur:
                         cur.execute(request.statement, request.params)
@@ -112,7 +187,7 @@ def run_sync(plan: Plan[T], pool: psycopg_pool.ConnectionPool[Any]) -> T:
 
 async def run_async(plan: Plan[T], pool: psycopg_pool.AsyncConnectionPool[Any]) -> T:
     """Drive a plan with asyncio I/O (mirror of :func:`run_sync`)."""
-    async with AsyncExitStack() as stack:
+    async with AsyncExitStack() as held:
         conn: psycopg.AsyncConnection[Any] | None = None
         tx: AsyncExitStack | None = None
         result: Any = None
@@ -129,9 +204,18 @@ async def run_async(plan: Plan[T], pool: psycopg_pool.AsyncConnectionPool[Any]) 
                     await tx.__aexit__(type(exc), exc, exc.__traceback__)
                 raise
             error = None
+            if isinstance(request, Embed):
+                if conn is not None and tx is None:  # give the connection back while the embedder runs
+                    await held.aclose()
+                    conn = None
+                try:
+                    result = await _embed_async(request)
+                except ProviderError as exc:
+                    error = exc
+                continue
             try:
                 if conn is None:
-                    conn = await stack.enter_async_context(pool.connection())
+                    conn = await held.enter_async_context(pool.connection())
                 assert conn is not None
                 if isinstance(request, Query):
                     async with conn.cursor(row_factory=dict_row) as cur:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from ._ops import clone, messages, threads
+from .recall import _context as recall_context
+from .recall._vectors import vector_table
 from ._plan import Plan
 from ._store import Store
 from .storage._migrations import migrate as migrate_plan
@@ -104,10 +106,17 @@ def _migrate(s: Store) -> Plan[list[int]]:
     Mastra's ``init()`` already created the tables, nothing of Mastra's is changed. Needs the
     right to create tables (run it with an owner role, not as an end user).
 
+    With semantic recall on, it also makes the vector table for the embedder's dimension
+    (creating pgvector when allowed).
+
     Raises:
         StorageError: the role may not create the schema or tables.
+        ExtensionMissingError: semantic recall is on but pgvector cannot be installed.
     """
-    return migrate_plan(s.tables)
+    applied = yield from migrate_plan(s.tables)
+    if s.config.recall is not None:
+        yield from vector_table(s)
+    return applied
 
 
 class Operations:
@@ -135,6 +144,9 @@ class Operations:
     get_messages = operation(messages.get_messages)
     update_messages = operation(messages.update_messages)
     delete_messages = operation(messages.delete_messages)
+
+    # what an agent needs before a model call
+    context = operation(recall_context.context)
 
     # resources
     get_resource = operation(threads.get_resource)

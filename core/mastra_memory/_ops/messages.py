@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from .._content import MessageContent, encode_content
-from .._errors import InvalidInputError
+from .._errors import InvalidInputError, ProviderError
 from .._plan import Plan, query
 from .._store import Store
 from .._types import DateRange, Include, Message, MessagePage, MessageUpdate
@@ -15,6 +15,8 @@ from .._validate import check_direction, check_id, check_ids, check_metadata, ch
 from ..storage import _messages as sql_messages
 from ..storage import _rows as rows
 from ..storage import _threads as sql_threads
+from ..recall._text import chunks, searchable_text, vector_id
+from ..recall._vectors import embed_texts
 from ..storage._messages import Listing, MessageRow
 
 _ROLES = ("user", "assistant", "system")
@@ -54,6 +56,9 @@ def save_messages(s: Store, messages: Sequence[Message]) -> Plan[list[Message]]:
       the last copy wins.
     - ``resource_id`` defaults to the thread's owner; every thread's ``updated_at`` is bumped.
     - All or nothing: if any message is refused, none is written.
+    - With semantic recall on, the messages are embedded first (outside any transaction) and
+      their vectors written in the same statement. If the embedder fails, the messages are
+      still saved and queued; ``backfill_embeddings()`` embeds them later.
 
     Returns the saved messages with their ids, resource ids and stored times.
 
@@ -70,7 +75,21 @@ def save_messages(s: Store, messages: Sequence[Message]) -> Plan[list[Message]]:
     prepared = [_message_row(m, f"messages[{i}]") for i, m in enumerate(messages)]
     last: dict[str, int] = {row.id: i for i, row in enumerate(prepared)}  # last copy of an id wins
     batch = [row for i, row in enumerate(prepared) if last[row.id] == i]
-    result = yield from query(*sql_messages.save_messages(s.tables, batch))
+    vectors, backlog = None, None
+    if s.config.recall is not None and s.embedder is not None:
+        kept = [m for i, m in enumerate(messages) if last[prepared[i].id] == i]
+        pieces = [
+            (vector_id(row.id, n), row.id, piece)
+            for row, message in zip(batch, kept, strict=True)
+            for n, piece in enumerate(chunks(searchable_text(message)))
+        ]
+        backlog = []
+        if pieces:
+            try:
+                vectors = yield from embed_texts(s, pieces)
+            except ProviderError:  # save anyway; backfill_embeddings() embeds them later
+                backlog = sorted({message_id for _, message_id, _ in pieces})
+    result = yield from query(*sql_messages.save_messages(s.tables, batch, vectors, backlog))
     stored = {r["id"]: r for r in result if r["id"] is not None}
     return [
         Message(
@@ -189,8 +208,12 @@ def recall(
         InvalidInputError: an empty id or a negative count.
         OwnershipError: the thread belongs to another resource.
     """
+    if last_messages is not None and (
+        isinstance(last_messages, bool) or not isinstance(last_messages, int) or last_messages < 0
+    ):
+        raise InvalidInputError(f"last_messages must be an integer >= 0 (or None for the config's), got {last_messages!r}")
     n = s.config.last_messages if last_messages is None else last_messages
-    _, per_page = check_page(0, n if n is not None else 0)
+    per_page = n or 0
     listing = Listing(
         thread_ids=[check_id(thread_id, "thread_id")],
         owner=None if resource_id is None else check_id(resource_id, "resource_id"),

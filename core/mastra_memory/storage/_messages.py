@@ -17,9 +17,21 @@ from psycopg import sql
 from .._errors import SQLSTATE_NOT_FOUND, SQLSTATE_OWNERSHIP
 from ._rows import MESSAGE_COLUMNS, prefixed
 from ._tables import Tables
+from ._vectors import VectorTable
 from ._threads import NOW, NOW_NAIVE, Statement
 
 _CREATED = sql.SQL("COALESCE(m.\"createdAtZ\", m.\"createdAt\" AT TIME ZONE 'UTC')")
+
+
+@dataclass(frozen=True, slots=True)
+class VectorRows:
+    """Vectors to write with a batch: one row per chunk, embeddings in pgvector's text form."""
+
+    table: VectorTable
+    vector_ids: list[str]
+    message_ids: list[str]
+    contents: list[str]
+    embeddings: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +47,16 @@ class MessageRow:
     created_at: datetime | None
 
 
-def save_messages(t: Tables, rows: list[MessageRow]) -> Statement:
+def save_messages(
+    t: Tables, rows: list[MessageRow], vectors: VectorRows | None = None, backlog: list[str] | None = None
+) -> Statement:
     """Upsert a batch; returns each message's id and stored createdAt.
+
+    With ``vectors``, the vectors are written in the same statement (Mastra's agent-path shape:
+    metadata ``{message_id, thread_id, resource_id, role, content, created_at}``) and any other
+    vector of these messages (stale chunks, Mastra's random-id rows) is removed. Ids in
+    ``backlog`` are queued for ``backfill_embeddings`` (their embedding failed); saved messages
+    not in it leave the queue.
 
     Aborts (writing nothing) when a thread is missing, when a message names a resource other
     than its thread's, or when an id already belongs to a message of another resource.
@@ -75,9 +95,10 @@ def save_messages(t: Tables, rows: list[MessageRow]) -> Statement:
         "  WHEN (SELECT count(*) FROM ins) < (SELECT count(*) FROM input) THEN {fail}(%(owner)s,"
         "   'message id ' || (SELECT min(id) FROM input WHERE id NOT IN (SELECT id FROM ins))"
         "   || ' already belongs to another resource; use a new id')"
-        "  END AS failed)"
+        "  END AS failed){extra}"
         " SELECT ins.*, verdict.failed FROM verdict LEFT JOIN ins ON true"
-    ).format(threads=t.threads, messages=t.messages, now=NOW, fail=t.raise_fn)
+    ).format(threads=t.threads, messages=t.messages, now=NOW, fail=t.raise_fn,
+             extra=_vector_ctes(t, vectors, backlog is not None))
     params = {
         "ids": [r.id for r in rows],
         "threads": [r.thread_id for r in rows],
@@ -88,8 +109,36 @@ def save_messages(t: Tables, rows: list[MessageRow]) -> Statement:
         "times": [r.created_at for r in rows],
         "missing": SQLSTATE_NOT_FOUND,
         "owner": SQLSTATE_OWNERSHIP,
+        "backlog": backlog or [],
     }
+    if vectors is not None:
+        params.update(v_ids=vectors.vector_ids, v_messages=vectors.message_ids, v_contents=vectors.contents,
+                      v_embeddings=vectors.embeddings)
     return stmt, params
+
+
+def _vector_ctes(t: Tables, vectors: VectorRows | None, track_backlog: bool) -> sql.Composable:
+    parts: list[sql.Composable] = []
+    if vectors is not None:
+        v = vectors
+        parts.append(sql.SQL(
+            ", vdel AS (DELETE FROM {tbl} d WHERE d.metadata->>'message_id' IN (SELECT id FROM ins)"
+            "  AND d.vector_id <> ALL(%(v_ids)s::text[]))"
+            ", vins AS (INSERT INTO {tbl} (vector_id, embedding, metadata)"
+            "  SELECT x.vector_id, x.embedding::{vtype}, jsonb_build_object('message_id', s.id, 'thread_id', s.thread_id,"
+            "   'resource_id', s.resource_id, 'role', s.role, 'content', x.content, 'created_at',"
+            "   to_char(i.\"createdAtZ\" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))"
+            "  FROM unnest(%(v_ids)s::text[], %(v_messages)s::text[], %(v_contents)s::text[], %(v_embeddings)s::text[])"
+            "   AS x(vector_id, message_id, content, embedding)"
+            "  JOIN ins i ON i.id = x.message_id JOIN stamped s ON s.id = x.message_id"
+            "  ON CONFLICT (namespace, vector_id) DO UPDATE SET embedding = EXCLUDED.embedding, metadata = EXCLUDED.metadata)"
+        ).format(tbl=v.table.table, vtype=v.table.vector_type))
+    if track_backlog:
+        parts.append(sql.SQL(
+            ", bq AS (INSERT INTO {b} (message_id) SELECT unnest(%(backlog)s::text[]) ON CONFLICT DO NOTHING)"
+            ", bd AS (DELETE FROM {b} WHERE message_id IN (SELECT id FROM ins) AND message_id <> ALL(%(backlog)s::text[]))"
+        ).format(b=t.backlog))
+    return sql.Composed(parts)
 
 
 @dataclass(frozen=True, slots=True)

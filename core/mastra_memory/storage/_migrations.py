@@ -154,6 +154,16 @@ def _v2_helpers(t: Tables) -> list[sql.Composed]:
     ]
 
 
+def _v3_embedding_backlog(t: Tables) -> list[sql.Composed]:
+    # Messages whose embedding failed at save time; backfill_embeddings() works through them.
+    return [
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (message_id text PRIMARY KEY, "
+            "queued_at timestamp with time zone NOT NULL DEFAULT now())"
+        ).format(t.backlog)
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     version: int
@@ -164,6 +174,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "Mastra memory tables and indexes (as @mastra/pg creates them)", _v1_mastra_tables),
     Migration(2, "mastra-memory helper function and resource index", _v2_helpers),
+    Migration(3, "mastra-memory embedding backlog", _v3_embedding_backlog),
 )
 
 

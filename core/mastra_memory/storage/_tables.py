@@ -16,6 +16,7 @@ class Tables:
     """Qualified identifiers of the memory tables in one schema (``public`` by default)."""
 
     __slots__ = (
+        "backlog",
         "ledger",
         "messages",
         "observational_memory",
@@ -35,6 +36,7 @@ class Tables:
         self.observational_memory = sql.Identifier(schema, "mastra_observational_memory")
         self.ledger = sql.Identifier(schema, "mastra_memory_migrations")
         self.raise_fn = sql.Identifier(schema, "mastra_memory_raise")
+        self.backlog = sql.Identifier(schema, "mastra_memory_embedding_backlog")
 
     def mastra_index(self, name: str) -> sql.Identifier:
         """An index name as @mastra/pg spells it: prefixed with the schema outside ``public``."""

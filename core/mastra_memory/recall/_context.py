@@ -1,0 +1,195 @@
+"""Plan for ``context()``: history, recall, and working memory from one statement, then assembled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .._errors import InvalidInputError, ProviderError
+from .._plan import Plan, embed
+from .._plan import query as run_query
+from .._store import Store
+from .._tokens import count_tokens
+from .._types import Message
+from .._validate import check_id
+from ..storage import _rows as rows
+from ..storage._context import ContextQuery
+from ..storage._context import context as context_statement
+from ._text import keyword_query
+from ._vectors import vector_literal, vector_table
+
+REMEMBERED_PREAMBLE = "The following messages were remembered from a different conversation:"
+
+
+@dataclass(frozen=True, slots=True)
+class RecallHit:
+    """One recalled message, with the neighbours fetched around it from its own thread."""
+
+    message: Message
+    rank: int
+    score: float
+    """Cosine similarity to the query when known, else the fused rank score."""
+    window: list[Message]
+    same_thread: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ContextDiagnostics:
+    """Where each message came from and what the context costs."""
+
+    sources: dict[str, str]
+    """Message id → ``"history"``, ``"recall"`` (a hit) or ``"neighbour"`` (around a hit)."""
+    tokens: dict[str, int]
+    """``history``, ``recall`` (same-thread recalled), ``system`` and ``total``."""
+    recall_error: str | None = None
+    """Why recall ran degraded (e.g. the embedder failed and only keywords were used)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryContext:
+    """What to put in front of the model: system blocks, then ``messages`` in time order."""
+
+    system: list[str]
+    messages: list[Message]
+    hits: list[RecallHit] = field(default_factory=list)
+    working_memory: str | None = None
+    diagnostics: ContextDiagnostics = field(default_factory=lambda: ContextDiagnostics({}, {}))
+
+    @property
+    def tokens(self) -> int:
+        """Total tokens of the system blocks and messages."""
+        return self.diagnostics.tokens.get("total", 0)
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment.year}, {moment:%b}, {moment.day}"
+
+
+def _clock(moment: datetime) -> str:
+    return f"{moment.hour % 12 or 12}:{moment:%M} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+def render_remembered(messages: list[Message]) -> str:
+    """Other-thread recall as one system block, Mastra's layout: dated, role-labelled, UTC."""
+    lines = [REMEMBERED_PREAMBLE, "<remembered_from_other_conversation>"]
+    day = None
+    for message in messages:
+        assert message.created_at is not None
+        if _day(message.created_at) != day:
+            day = _day(message.created_at)
+            lines.append(f"the following messages are from {day}")
+        role = message.role.capitalize()
+        lines.append(f"Message from previous conversation at {_clock(message.created_at)}: {role}: {message.text}")
+    lines.append("<end_remembered_from_other_conversation>")
+    return "\n".join(lines)
+
+
+def _working_memory(resource_wm: str | None, thread_metadata: dict[str, Any] | None) -> str | None:
+    if resource_wm:
+        return resource_wm
+    wm = (thread_metadata or {}).get("workingMemory")
+    return wm if isinstance(wm, str) and wm else None
+
+
+def context(
+    s: Store,
+    thread_id: str,
+    resource_id: str,
+    *,
+    query: str | None = None,
+    last_messages: int | None = None,
+) -> Plan[MemoryContext]:
+    """Everything an agent needs before a model call, read in one SQL statement.
+
+    - the thread's newest ``last_messages`` (default: the config's), oldest first;
+    - with semantic recall on and a ``query`` (usually the user's newest message): the ``top_k`` most relevant older messages of
+      the resource (or thread) with their neighbours, hybrid (vector + full text) by default.
+      Hits already in history are not repeated; same-thread hits join the history in time order,
+      hits from other threads become one dated system block, as Mastra renders them;
+    - working memory, when the resource (or thread) has some.
+
+    If the embedder fails, recall continues on keywords alone (hybrid) and says so in
+    ``diagnostics.recall_error``. An empty query means no recall, not an error.
+
+    Raises:
+        InvalidInputError: an empty id or a negative count.
+        OwnershipError: the thread belongs to another resource.
+        ExtensionMissingError: semantic recall is on but pgvector is missing.
+    """
+    thread_id = check_id(thread_id, "thread_id")
+    resource_id = check_id(resource_id, "resource_id")
+    n = s.config.last_messages if last_messages is None else last_messages
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+        raise InvalidInputError(f"last_messages must be an integer >= 0, got {n!r}")
+    settings = s.config.recall
+    table, vector, keywords, recall_error = None, None, None, None
+    if settings is not None and query is not None and query.strip():
+        table = yield from vector_table(s)
+        keywords = keyword_query(query) if settings.hybrid else None
+        try:
+            vector = vector_literal((yield from embed(s.embedder, [query], query=True)))
+        except ProviderError as exc:
+            if keywords is None:
+                raise
+            recall_error = f"embedder failed, recalled by keywords only: {exc}"
+    before, after = settings.window if settings else (0, 0)
+    q = ContextQuery(
+        thread_id=thread_id, resource_id=resource_id, last_messages=n or 0, vector=vector, keywords=keywords,
+        top_k=settings.top_k if settings else 0, before=before, after=after,
+        scope=settings.scope if settings else "resource", threshold=settings.threshold if settings else None,
+        candidates=max(4 * (settings.top_k if settings else 0), 20),
+    )
+    result = yield from run_query(*context_statement(s.tables, q, table))
+    return _assemble(result, thread_id, recall_error)
+
+
+def _assemble(result: list[dict[str, Any]], thread_id: str, recall_error: str | None) -> MemoryContext:
+    history: dict[str, Message] = {}
+    recalled: dict[str, Message] = {}
+    hits: dict[str, tuple[int, float]] = {}
+    windows: dict[str, list[str]] = {}
+    resource_wm, thread_meta = None, None
+    for r in result:
+        src = r["src"]
+        if src == "h":
+            history[r["id"]] = rows.message(r)
+        elif src == "r":
+            if r["id"] not in history:
+                recalled.setdefault(r["id"], rows.message(r))
+            hits.setdefault(r["hit_id"], (int(r["rank"]), float(r["score"])))
+            windows.setdefault(r["hit_id"], []).append(r["id"])
+        elif src == "m":
+            resource_wm = r["extra"]
+        elif src == "t":
+            thread_meta = rows.json_object(r["extra"])
+    by_id = {**recalled, **history}
+    order = sorted(by_id.values(), key=lambda m: (m.created_at, m.id or ""))
+    same = [m for m in order if m.thread_id == thread_id]
+    other = [m for m in order if m.thread_id != thread_id]
+    system: list[str] = []
+    wm = _working_memory(resource_wm, thread_meta)
+    if wm:
+        system.append(f"Working memory (what you know about the user; keep it in mind):\n{wm}")
+    if other:
+        system.append(render_remembered(other))
+    sources = {mid: "history" for mid in history}
+    for mid in recalled:
+        sources[mid] = "recall" if mid in hits else "neighbour"
+    hit_list = [
+        RecallHit(
+            message=by_id[hid], rank=rank, score=score,
+            window=sorted((by_id[w] for w in dict.fromkeys(windows[hid]) if w in by_id),
+                          key=lambda m: (m.created_at, m.id or "")),
+            same_thread=by_id[hid].thread_id == thread_id,
+        )
+        for hid, (rank, score) in sorted(hits.items(), key=lambda item: item[1][0])
+        if hid in by_id
+    ]
+    tokens = {
+        "history": sum(count_tokens(m.text) for m in history.values()),
+        "recall": sum(count_tokens(m.text) for m in same if m.id not in history),
+        "system": sum(count_tokens(block) for block in system),
+    }
+    tokens["total"] = sum(tokens.values())
+    return MemoryContext(system, same, hit_list, wm, ContextDiagnostics(sources, tokens, recall_error))

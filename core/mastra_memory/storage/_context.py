@@ -1,0 +1,139 @@
+"""The context statement: everything an agent needs before a model call, in one SQL statement.
+
+Parts, each a CTE, all evaluated in one snapshot:
+
+- ``guard``: the thread, if it exists, must belong to the resource (else the statement aborts);
+- ``hist``: the thread's newest N messages;
+- ``vhits`` / ``khits``: vector and full-text candidates in the resource (or thread);
+- ``fused``: reciprocal-rank fusion of both lists, minus what history already holds, top k;
+- windows: each hit plus its neighbours from the hit's own thread;
+- working memory: the resource row (resource scope) and the thread's ``metadata.workingMemory``.
+
+Rows come back tagged by ``src``: ``h`` history, ``r`` recalled (with ``hit_id``, ``score``,
+``rank``), ``m`` working memory, ``t`` the thread's metadata.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import sql
+
+from .._errors import SQLSTATE_OWNERSHIP
+from ._rows import MESSAGE_COLUMNS, prefixed
+from ._tables import Tables
+from ._vectors import TEXT_SEARCH_CONFIG, VectorTable
+
+RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al.), the usual choice
+
+
+@dataclass(frozen=True, slots=True)
+class ContextQuery:
+    thread_id: str
+    resource_id: str
+    last_messages: int
+    vector: str | None = None  # the query embedding in pgvector's text form
+    keywords: str | None = None  # an OR tsquery of the query's words
+    top_k: int = 0
+    before: int = 0
+    after: int = 0
+    scope: str = "resource"
+    threshold: float | None = None
+    candidates: int = 0  # per list, before fusion
+
+
+_NULLS = sql.SQL(
+    'NULL::text AS id, NULL::text AS thread_id, NULL::text AS content, NULL::text AS role, NULL::text AS type,'
+    ' NULL::timestamp AS "createdAt", NULL::timestamptz AS "createdAtZ", NULL::text AS "resourceId"'
+)
+
+
+def context(t: Tables, q: ContextQuery, vectors: VectorTable | None) -> tuple[sql.Composed, dict[str, Any]]:
+    cols = prefixed(MESSAGE_COLUMNS, "m")
+    ctes: list[sql.Composable] = [
+        sql.SQL(
+            "hist AS (SELECT {cols} FROM {messages} m WHERE m.thread_id = %(thread)s"
+            ' ORDER BY m."createdAt" DESC, m.id DESC LIMIT %(last)s)'
+        ).format(cols=cols, messages=t.messages)
+    ]
+    branches: list[sql.Composable] = [
+        sql.SQL(
+            "SELECT 'g' AS src, {nulls}, NULL::text AS hit_id, NULL::float8 AS score, NULL::int AS rank, NULL::text AS extra"
+            " FROM {threads} o WHERE o.id = %(thread)s AND CASE WHEN o.\"resourceId\" <> %(resource)s"
+            " THEN {fail}(%(owner_state)s, 'thread ' || o.id || ' belongs to another resource, not ' || %(resource)s)"
+            " ELSE false END"
+        ).format(nulls=_NULLS, threads=t.threads, fail=t.raise_fn),
+        sql.SQL("SELECT 'h', {cols}, NULL, NULL, NULL, NULL FROM hist m").format(cols=cols),
+    ]
+    recall = vectors is not None and q.top_k > 0 and (q.vector is not None or q.keywords is not None)
+    if recall:
+        assert vectors is not None
+        key = "resource_id" if q.scope == "resource" else "thread_id"
+        scope_id = sql.SQL("%(resource)s" if q.scope == "resource" else "%(thread)s")
+        lists: list[sql.Composable] = []
+        if q.vector is not None:
+            ctes.append(sql.SQL(
+                "vhits AS (SELECT message_id, row_number() OVER (ORDER BY min(distance)) AS rank"
+                " FROM {fn}(%(vector)s::{vtype}, {scope_id}, %(candidates)s) GROUP BY message_id)"
+            ).format(fn=vectors.search_fn(q.scope), vtype=vectors.vector_type, scope_id=scope_id))
+            lists.append(sql.SQL("SELECT message_id, rank FROM vhits"))
+        if q.keywords is not None:
+            tsv = sql.SQL("to_tsvector({cfg}::regconfig, COALESCE(v.metadata->>'content', ''))").format(
+                cfg=sql.Literal(TEXT_SEARCH_CONFIG)
+            )
+            ctes.append(sql.SQL(
+                "kq AS (SELECT to_tsquery({cfg}::regconfig, %(keywords)s) AS q),"
+                " khits AS (SELECT message_id, row_number() OVER (ORDER BY max(r) DESC) AS rank FROM ("
+                "  SELECT v.metadata->>'message_id' AS message_id, ts_rank_cd({tsv}, kq.q, 1) AS r"
+                "  FROM {tbl} v, kq WHERE v.metadata->>{key} = {scope_id} AND {tsv} @@ kq.q"
+                "  ORDER BY r DESC LIMIT %(candidates)s) x GROUP BY message_id)"
+            ).format(cfg=sql.Literal(TEXT_SEARCH_CONFIG), tsv=tsv, tbl=vectors.table, key=sql.Literal(key),
+                     scope_id=scope_id))
+            lists.append(sql.SQL("SELECT message_id, rank FROM khits"))
+        similarity = (
+            sql.SQL("(SELECT max(1 - (v.embedding {op} %(vector)s::{vtype})) FROM {tbl} v"
+                    " WHERE v.metadata->>'message_id' = f.message_id)").format(
+                op=vectors.cosine, vtype=vectors.vector_type, tbl=vectors.table)
+            if q.vector is not None else sql.SQL("NULL::float8")
+        )
+        threshold = (
+            sql.SQL(" WHERE f.similarity IS NULL OR f.similarity >= %(threshold)s") if q.threshold is not None
+            else sql.SQL(" WHERE f.similarity IS NULL OR f.similarity > 0") if q.keywords is None else sql.SQL("")
+        )
+        ctes.append(sql.SQL(
+            "fused AS (SELECT f.*, row_number() OVER (ORDER BY f.rrf DESC, f.message_id) AS rank FROM ("
+            "  SELECT f.*, {similarity} AS similarity FROM ("
+            "   SELECT l.message_id, sum(1.0 / ({rrf} + l.rank)) AS rrf FROM ({lists}) l"
+            "   WHERE l.message_id NOT IN (SELECT id FROM hist) GROUP BY l.message_id"
+            "   ORDER BY rrf DESC LIMIT %(top_k)s) f) f{threshold}),"
+            " targets AS (SELECT f.message_id, f.rank, f.similarity, f.rrf, m.thread_id, m.\"createdAt\""
+            "  FROM fused f JOIN {messages} m ON m.id = f.message_id)"
+        ).format(similarity=similarity, rrf=sql.Literal(RRF_K), lists=sql.SQL(" UNION ALL ").join(lists),
+                 threshold=threshold, messages=t.messages))
+        branches.append(sql.SQL(
+            "SELECT 'r', w.*, tg.message_id, COALESCE(tg.similarity, tg.rrf), tg.rank::int, NULL FROM targets tg"
+            " CROSS JOIN LATERAL ("
+            " (SELECT {cols} FROM {messages} m WHERE m.thread_id = tg.thread_id AND m.\"createdAt\" <= tg.\"createdAt\""
+            "  AND (m.\"createdAt\" < tg.\"createdAt\" OR m.id <= tg.message_id)"
+            "  ORDER BY m.\"createdAt\" DESC, m.id DESC LIMIT %(before)s + 1)"
+            " UNION ALL"
+            " (SELECT {cols} FROM {messages} m WHERE m.thread_id = tg.thread_id AND m.\"createdAt\" >= tg.\"createdAt\""
+            "  AND (m.\"createdAt\" > tg.\"createdAt\" OR m.id > tg.message_id)"
+            "  ORDER BY m.\"createdAt\", m.id LIMIT %(after)s)) AS w"
+        ).format(cols=cols, messages=t.messages))
+    branches.append(sql.SQL(
+        "SELECT 'm', {nulls}, NULL, NULL, NULL, r.\"workingMemory\" FROM {resources} r WHERE r.id = %(resource)s"
+    ).format(nulls=_NULLS, resources=t.resources))
+    branches.append(sql.SQL(
+        "SELECT 't', {nulls}, NULL, NULL, NULL, th.metadata::text FROM {threads} th WHERE th.id = %(thread)s"
+    ).format(nulls=_NULLS, threads=t.threads))
+    stmt = sql.SQL("WITH {ctes} {body}").format(
+        ctes=sql.SQL(", ").join(ctes), body=sql.SQL(" UNION ALL ").join(branches)
+    )
+    params = {
+        "thread": q.thread_id, "resource": q.resource_id, "last": q.last_messages, "owner_state": SQLSTATE_OWNERSHIP,
+        "vector": q.vector, "keywords": q.keywords, "top_k": q.top_k, "before": q.before, "after": q.after,
+        "threshold": q.threshold, "candidates": q.candidates,
+    }
+    return stmt, params
