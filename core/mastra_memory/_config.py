@@ -30,6 +30,8 @@ class SemanticRecall:
         hybrid: fuse PostgreSQL full-text search with vector search (reciprocal-rank fusion).
             Measured on LoCoMo it finds more of the facts asked about than vectors alone; see
             docs/benchmarks.md. Mastra has vectors only.
+        vector_weight: with ``hybrid``, how much the vector ranking counts in the fusion
+            against the keyword ranking (which counts 1).
     """
 
     top_k: int = 4
@@ -37,6 +39,7 @@ class SemanticRecall:
     scope: Literal["resource", "thread"] = "resource"
     threshold: float | None = None
     hybrid: bool = True
+    vector_weight: float = 1.0
 
     def __post_init__(self) -> None:
         _count(self.top_k, "semantic_recall.top_k", minimum=1)

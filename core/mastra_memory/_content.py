@@ -93,7 +93,8 @@ class MessageContent:
             raise InvalidInputError(f"{where}.parts must be a list of part objects")
         for i, part in enumerate(parts):
             _check_part(part, f"{where}.parts[{i}]")
-        return cls(parts=[dict(p) for p in parts], extra={k: v for k, v in data.items() if k not in ("format", "parts")})
+        extra = {k: v for k, v in data.items() if k not in ("format", "parts")}
+        return cls(parts=[dict(p) for p in parts], extra=extra)
 
     def to_dict(self) -> dict[str, Any]:
         """The format-2 object, as Mastra stores and reads it."""
@@ -145,7 +146,8 @@ def decode_content(raw: str, row_type: str) -> tuple[MessageContent, str | None]
     except orjson.JSONDecodeError:
         return MessageContent.of_text(raw), None
     if isinstance(data, dict) and data.get("format") == 2 and isinstance(data.get("parts"), list):
-        return MessageContent(parts=data["parts"], extra={k: v for k, v in data.items() if k not in ("format", "parts")}), None
+        extra = {k: v for k, v in data.items() if k not in ("format", "parts")}
+        return MessageContent(parts=data["parts"], extra=extra), None
     if isinstance(data, str):
         return MessageContent.of_text(data), None
     if isinstance(data, list):

@@ -55,7 +55,8 @@ class Thread:
         if not isinstance(clone, dict) or not isinstance(clone.get("sourceThreadId"), str):
             return None
         last = clone.get("lastMessageId")
-        return CloneInfo(clone["sourceThreadId"], str(clone.get("clonedAt", "")), last if isinstance(last, str) else None)
+        cloned_at = str(clone.get("clonedAt", ""))
+        return CloneInfo(clone["sourceThreadId"], cloned_at, last if isinstance(last, str) else None)
 
     @property
     def is_clone(self) -> bool:

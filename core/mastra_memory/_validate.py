@@ -35,7 +35,9 @@ def check_text(value: str, what: str, *, nul_ok: bool = False) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise InvalidInputError(f"{what} is not valid Unicode ({exc.reason} at position {exc.start}); fix the text") from exc
+        raise InvalidInputError(
+            f"{what} is not valid Unicode ({exc.reason} at position {exc.start}); fix the text"
+        ) from exc
     return value
 
 

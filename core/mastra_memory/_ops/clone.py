@@ -32,7 +32,9 @@ def clone_thread(
     """Copy a thread and its messages into a new thread, in one transaction.
 
     Messages get new ids and keep their times; ``message_limit`` keeps the newest N,
-    ``start_date``/``end_date`` (inclusive) and ``message_ids`` narrow the selection. The new
+    ``start_date``/``end_date`` (inclusive) and ``message_ids`` narrow the selection; taken
+    literally, ``message_limit=0`` and ``message_ids=[]`` copy no message (Mastra reads both as
+    "no filter"; pass None for that). The new
     thread's title defaults to ``"Clone of <title>"``, its resource to the source's, and its
     metadata is ``metadata`` plus ``clone: {sourceThreadId, clonedAt, lastMessageId}``.
 
@@ -41,7 +43,9 @@ def clone_thread(
         ConflictError: ``new_thread_id`` is taken.
         InvalidInputError: malformed arguments.
     """
-    if message_limit is not None and (isinstance(message_limit, bool) or not isinstance(message_limit, int) or message_limit < 0):
+    if message_limit is not None and (
+        isinstance(message_limit, bool) or not isinstance(message_limit, int) or message_limit < 0
+    ):
         raise InvalidInputError(f"message_limit must be an integer >= 0 or None, got {message_limit!r}")
     stmt = clone_statement(
         s.tables,

@@ -12,11 +12,11 @@ from .._plan import Plan, query
 from .._store import Store
 from .._types import DateRange, Include, Message, MessagePage, MessageUpdate
 from .._validate import check_direction, check_id, check_ids, check_metadata, check_page, check_text, dumps, to_utc
+from ..recall._text import chunks, searchable_text, vector_id
+from ..recall._vectors import embed_texts
 from ..storage import _messages as sql_messages
 from ..storage import _rows as rows
 from ..storage import _threads as sql_threads
-from ..recall._text import chunks, searchable_text, vector_id
-from ..recall._vectors import embed_texts
 from ..storage._messages import Listing, MessageRow
 
 _ROLES = ("user", "assistant", "system")
@@ -33,7 +33,9 @@ def _message_row(message: Message, where: str) -> MessageRow:
     if message.thread_id is None:
         raise InvalidInputError(f"{where}.thread_id is required: every message belongs to a thread")
     if not isinstance(message.content, MessageContent):
-        raise InvalidInputError(f"{where}.content must be MessageContent; build messages with Message.of(...) or Message.user(...)")
+        raise InvalidInputError(
+            f"{where}.content must be MessageContent; build messages with Message.of(...) or Message.user(...)"
+        )
     content = MessageContent.from_dict(message.content.to_dict(), where=f"{where}.content")
     return MessageRow(
         id=str(uuid.uuid4()) if message.id is None else check_id(message.id, f"{where}.id"),
@@ -122,7 +124,7 @@ def _listing_page(
     return MessagePage(messages, total if per_page != 0 else 0, page, per_page, has_more)
 
 
-def _includes(include: Sequence[Include] | None) -> dict[str, tuple[Any, ...]]:
+def _includes(include: Sequence[Include] | None) -> dict[str, Any]:
     if not include:
         return {}
     for i, inc in enumerate(include):
@@ -211,7 +213,9 @@ def recall(
     if last_messages is not None and (
         isinstance(last_messages, bool) or not isinstance(last_messages, int) or last_messages < 0
     ):
-        raise InvalidInputError(f"last_messages must be an integer >= 0 (or None for the config's), got {last_messages!r}")
+        raise InvalidInputError(
+            f"last_messages must be an integer >= 0 (or None for the config's), got {last_messages!r}"
+        )
     n = s.config.last_messages if last_messages is None else last_messages
     per_page = n or 0
     listing = Listing(
@@ -271,7 +275,9 @@ def _patch(update: MessageUpdate, where: str) -> tuple[str, str]:
         if "parts" in content:
             MessageContent.from_dict({"format": 2, "parts": content["parts"]}, where=f"{where}.content")
         if "metadata" in content and not isinstance(content["metadata"], Mapping):
-            raise InvalidInputError(f"{where}.content.metadata must be an object; it is merged into the stored metadata")
+            raise InvalidInputError(
+                f"{where}.content.metadata must be an object; it is merged into the stored metadata"
+            )
         patch["content"] = content
     if update.role is not None:
         if update.role not in _ROLES:
@@ -305,7 +311,9 @@ def update_messages(s: Store, updates: Sequence[MessageUpdate]) -> Plan[list[Mes
     merged: dict[str, str] = {}
     for message_id, patch in pairs:
         if message_id in merged:
-            raise InvalidInputError(f"message {message_id!r} appears twice in one update_messages call; merge the updates")
+            raise InvalidInputError(
+                f"message {message_id!r} appears twice in one update_messages call; merge the updates"
+            )
         merged[message_id] = patch
     found = yield from query(*sql_messages.update_messages(s.tables, list(merged), list(merged.values())))
     return sorted((rows.message(r) for r in found), key=lambda m: (m.created_at, m.id or ""))

@@ -11,7 +11,16 @@ from .._errors import ConflictError, InvalidInputError, NotFoundError
 from .._plan import Plan, query, query_one
 from .._store import Store
 from .._types import Resource, Thread, ThreadPage
-from .._validate import check_direction, check_id, check_metadata, check_metadata_filter, check_page, check_text, dumps, to_utc
+from .._validate import (
+    check_direction,
+    check_id,
+    check_metadata,
+    check_metadata_filter,
+    check_page,
+    check_text,
+    dumps,
+    to_utc,
+)
 from ..storage import _rows as rows
 from ..storage import _threads as sql_threads
 
@@ -37,9 +46,12 @@ def create_thread(
     resource_id = check_id(resource_id, "resource_id")
     thread_id = str(uuid.uuid4()) if thread_id is None else check_id(thread_id, "thread_id")
     meta = None if metadata is None else dumps(check_metadata(metadata))
-    row = yield from query_one(*sql_threads.insert_thread(s.tables, thread_id, resource_id, check_text(title, "title"), meta))
+    stmt = sql_threads.insert_thread(s.tables, thread_id, resource_id, check_text(title, "title"), meta)
+    row = yield from query_one(*stmt)
     if row is None:
-        raise ConflictError(f"thread {thread_id!r} already exists; load it with get_thread() or overwrite it with save_thread()")
+        raise ConflictError(
+            f"thread {thread_id!r} already exists; load it with get_thread() or overwrite it with save_thread()"
+        )
     return rows.thread(row)
 
 
@@ -62,7 +74,8 @@ def save_thread(
     """
     meta = None if metadata is None else dumps(check_metadata(metadata))
     stmt = sql_threads.upsert_thread(
-        s.tables, check_id(thread_id, "thread_id"), check_id(resource_id, "resource_id"), check_text(title, "title"), meta,
+        s.tables, check_id(thread_id, "thread_id"), check_id(resource_id, "resource_id"),
+        check_text(title, "title"), meta,
         None if created_at is None else to_utc(created_at, "created_at"),
         None if updated_at is None else to_utc(updated_at, "updated_at"),
     )
@@ -104,7 +117,8 @@ def list_threads(
     wanted = {} if metadata is None else check_metadata_filter(metadata)
     meta = dumps(wanted) if wanted else None  # an empty filter filters nothing, as in Mastra
     offset = page * (per_page or 0)
-    result = yield from query(*sql_threads.list_threads(s.tables, resource, meta, order_by, direction, per_page, offset))
+    stmt = sql_threads.list_threads(s.tables, resource, meta, order_by, direction, per_page, offset)
+    result = yield from query(*stmt)
     total = int(result[0]["total"]) if result else 0
     threads = [rows.thread(r) for r in result if r["id"] is not None]
     has_more = per_page is not None and offset + per_page < total
@@ -150,7 +164,8 @@ def get_source_thread(s: Store, thread_id: str) -> Plan[Thread | None]:
 def list_clones(s: Store, source_thread_id: str, *, resource_id: str | None = None) -> Plan[list[Thread]]:
     """Threads cloned directly from ``source_thread_id``, oldest first (optionally of one resource)."""
     resource = None if resource_id is None else check_id(resource_id, "resource_id")
-    found = yield from query(*sql_threads.list_clones(s.tables, check_id(source_thread_id, "source_thread_id"), resource))
+    source = check_id(source_thread_id, "source_thread_id")
+    found = yield from query(*sql_threads.list_clones(s.tables, source, resource))
     return [rows.thread(r) for r in found]
 
 
@@ -185,6 +200,7 @@ def update_resource(
     if wm is not None:
         check_text(wm, "working_memory")
     meta = None if metadata is None else dumps(check_metadata(metadata))
-    row = yield from query_one(*sql_threads.upsert_resource(s.tables, check_id(resource_id, "resource_id"), set_wm, wm, meta))
+    stmt = sql_threads.upsert_resource(s.tables, check_id(resource_id, "resource_id"), set_wm, wm, meta)
+    row = yield from query_one(*stmt)
     assert row is not None
     return rows.resource(row)

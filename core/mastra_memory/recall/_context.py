@@ -71,7 +71,9 @@ def _clock(moment: datetime) -> str:
 
 
 def render_remembered(messages: list[Message]) -> str:
-    """Other-thread recall as one system block, Mastra's layout: dated, role-labelled, UTC."""
+    """Other-thread recall as one system block, in Mastra's structure (preamble, tags, a header per
+    UTC day, each message with its time and role) but without repeating "Message from previous
+    conversation at" on every line, which cost ~5 tokens a message for no information."""
     lines = [REMEMBERED_PREAMBLE, "<remembered_from_other_conversation>"]
     day = None
     for message in messages:
@@ -79,8 +81,7 @@ def render_remembered(messages: list[Message]) -> str:
         if _day(message.created_at) != day:
             day = _day(message.created_at)
             lines.append(f"the following messages are from {day}")
-        role = message.role.capitalize()
-        lines.append(f"Message from previous conversation at {_clock(message.created_at)}: {role}: {message.text}")
+        lines.append(f"- {_clock(message.created_at)} {message.role}: {message.text}")
     lines.append("<end_remembered_from_other_conversation>")
     return "\n".join(lines)
 
@@ -139,6 +140,7 @@ def context(
         top_k=settings.top_k if settings else 0, before=before, after=after,
         scope=settings.scope if settings else "resource", threshold=settings.threshold if settings else None,
         candidates=max(4 * (settings.top_k if settings else 0), 20),
+        vector_weight=settings.vector_weight if settings else 1.0,
     )
     result = yield from run_query(*context_statement(s.tables, q, table))
     return _assemble(result, thread_id, recall_error)

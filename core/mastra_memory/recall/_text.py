@@ -44,9 +44,9 @@ def vector_id(message_id: str, chunk: int) -> str:
 
 
 def keyword_query(text: str, limit: int = 32) -> str | None:
-    """An OR query of the text's words for ``to_tsquery`` (stop words are dropped by PostgreSQL).
+    """The query's words for the BM25 search (PostgreSQL stems them and drops stop words).
 
-    Only ``[A-Za-z0-9]+`` words reach the query, so no input can inject tsquery operators.
+    Only ``[A-Za-z0-9]+`` words are kept, at most ``limit`` distinct ones.
     """
     words: list[str] = []
     for word in _WORD.findall(text.lower()):
@@ -54,4 +54,4 @@ def keyword_query(text: str, limit: int = 32) -> str | None:
             words.append(word)
         if len(words) == limit:
             break
-    return " | ".join(words) if words else None
+    return " ".join(words) if words else None

@@ -48,7 +48,7 @@ def vector_table(s: Store) -> Generator[Request, Any, VectorTable]:
             f"or move the table aside (ALTER TABLE … RENAME) so a new one is made"
         )
     table = VectorTable(s.tables.schema, name, dimension, info["extension_schema"])
-    if existing is None or info["functions"] != 2 or info["fts"] != 1:
+    if existing is None or info["functions"] != 2 or info["fts"] != 2:
         yield Begin()
         yield from query(*sql_vectors.lock(s.tables))
         ann = yield from query_one(*sql_vectors.ann_index_named(table))

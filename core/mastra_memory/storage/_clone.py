@@ -41,25 +41,31 @@ def clone_thread(
         # gen_random_uuid() is volatile, so this CTE is computed once and both uses see the same ids.
         " mapped AS (SELECT p.*, gen_random_uuid()::text AS new_id FROM picked p),"
         " guard AS (SELECT CASE"
-        "  WHEN NOT EXISTS (SELECT 1 FROM src) THEN {fail}(%(missing)s, 'source thread ' || %(source)s || ' does not exist')"
+        "  WHEN NOT EXISTS (SELECT 1 FROM src)"
+        "   THEN {fail}(%(missing)s, 'source thread ' || %(source)s || ' does not exist')"
         "  WHEN EXISTS (SELECT 1 FROM {threads} WHERE id = %(new)s) THEN {fail}(%(conflict)s,"
         "   'thread ' || %(new)s || ' already exists; pick another new_thread_id')"
         "  ELSE false END AS failed),"
-        " nt AS (INSERT INTO {threads} (id, \"resourceId\", title, metadata, \"createdAt\", \"updatedAt\", \"createdAtZ\", \"updatedAtZ\")"
+        " nt AS (INSERT INTO {threads} (id, \"resourceId\", title, metadata, \"createdAt\", \"updatedAt\","
+        " \"createdAtZ\", \"updatedAtZ\")"
         "  SELECT %(new)s, COALESCE(%(resource)s, src.\"resourceId\"), COALESCE(%(title)s, 'Clone of ' || src.title),"
-        "  COALESCE(%(metadata)s::jsonb, '{{}}'::jsonb) || jsonb_build_object('clone', jsonb_strip_nulls(jsonb_build_object("
+        "  COALESCE(%(metadata)s::jsonb, '{{}}'::jsonb)"
+        "   || jsonb_build_object('clone', jsonb_strip_nulls(jsonb_build_object("
         "   'sourceThreadId', src.id,"
         "   'clonedAt', to_char({now} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
         "   'lastMessageId', (SELECT id FROM mapped ORDER BY \"createdAt\" DESC, id DESC LIMIT 1)))),"
         "  {naive}, {naive}, {now}, {now} FROM src WHERE NOT (SELECT failed FROM guard)"
         "  RETURNING {tcols}),"
-        " nm AS (INSERT INTO {messages} AS x (id, thread_id, content, role, type, \"createdAt\", \"createdAtZ\", \"resourceId\")"
-        "  SELECT mp.new_id, nt.id, mp.content, mp.role, mp.type, mp.\"createdAt\", mp.\"createdAtZ\", nt.\"resourceId\""
+        " nm AS (INSERT INTO {messages} AS x (id, thread_id, content, role, type, \"createdAt\", \"createdAtZ\","
+        " \"resourceId\")"
+        "  SELECT mp.new_id, nt.id, mp.content, mp.role, mp.type, mp.\"createdAt\", mp.\"createdAtZ\","
+        " nt.\"resourceId\""
         "  FROM mapped mp CROSS JOIN nt RETURNING {xcols})"
         " SELECT nt.*, {message_out}, mp.id AS source_id FROM nt"
         " LEFT JOIN (nm JOIN mapped mp ON mp.new_id = nm.id) ON true"
     ).format(
-        threads=t.threads, messages=t.messages, mcols=prefixed(MESSAGE_COLUMNS, "m"), filters=sql.SQL(" AND ").join(filters),
+        threads=t.threads, messages=t.messages, mcols=prefixed(MESSAGE_COLUMNS, "m"),
+        filters=sql.SQL(" AND ").join(filters),
         fail=t.raise_fn, now=NOW, naive=NOW_NAIVE, tcols=THREAD_COLUMNS, xcols=prefixed(MESSAGE_COLUMNS, "x"),
         message_out=message_out,
     )

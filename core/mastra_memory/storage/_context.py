@@ -23,9 +23,13 @@ from psycopg import sql
 from .._errors import SQLSTATE_OWNERSHIP
 from ._rows import MESSAGE_COLUMNS, prefixed
 from ._tables import Tables
-from ._vectors import TEXT_SEARCH_CONFIG, VectorTable
+from ._vectors import TEXT_SEARCH_CONFIG, TSV_COLUMN, VectorTable
 
 RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al.), the usual choice
+BM25_K1, BM25_B = 1.2, 0.75
+# Bounds that keep a keyword search cheap in a huge resource: documents matching any query term
+# (beyond this, an arbitrary subset is scored) and documents counted for IDF.
+BM25_MAX_CANDIDATES, BM25_MAX_DOCS = 5000, 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,7 @@ class ContextQuery:
     scope: str = "resource"
     threshold: float | None = None
     candidates: int = 0  # per list, before fusion
+    vector_weight: float = 1.0  # weight of the vector list in the fusion (the keyword list has 1)
 
 
 _NULLS = sql.SQL(
@@ -77,23 +82,32 @@ def context(t: Tables, q: ContextQuery, vectors: VectorTable | None) -> tuple[sq
                 "vhits AS (SELECT message_id, row_number() OVER (ORDER BY min(distance)) AS rank"
                 " FROM {fn}(%(vector)s::{vtype}, {scope_id}, %(candidates)s) GROUP BY message_id)"
             ).format(fn=vectors.search_fn(q.scope), vtype=vectors.vector_type, scope_id=scope_id))
-            lists.append(sql.SQL("SELECT message_id, rank FROM vhits"))
+            lists.append(sql.SQL("SELECT message_id, rank, %(vector_weight)s::float8 AS weight FROM vhits"))
         if q.keywords is not None:
-            tsv = sql.SQL("to_tsvector({cfg}::regconfig, COALESCE(v.metadata->>'content', ''))").format(
-                cfg=sql.Literal(TEXT_SEARCH_CONFIG)
-            )
             ctes.append(sql.SQL(
-                "kq AS (SELECT to_tsquery({cfg}::regconfig, %(keywords)s) AS q),"
-                " khits AS (SELECT message_id, row_number() OVER (ORDER BY max(r) DESC) AS rank FROM ("
-                "  SELECT v.metadata->>'message_id' AS message_id, ts_rank_cd({tsv}, kq.q, 1) AS r"
-                "  FROM {tbl} v, kq WHERE v.metadata->>{key} = {scope_id} AND {tsv} @@ kq.q"
-                "  ORDER BY r DESC LIMIT %(candidates)s) x GROUP BY message_id)"
-            ).format(cfg=sql.Literal(TEXT_SEARCH_CONFIG), tsv=tsv, tbl=vectors.table, key=sql.Literal(key),
-                     scope_id=scope_id))
-            lists.append(sql.SQL("SELECT message_id, rank FROM khits"))
+                # BM25 over the resource's (or thread's) documents. The query's lexemes come from
+                # to_tsvector, so they are stemmed and stop-word-free exactly as the stored ones.
+                "qlex AS (SELECT lexeme FROM unnest(to_tsvector({cfg}::regconfig, %(keywords)s))),"
+                " kq AS (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q FROM qlex),"
+                " kcand AS (SELECT v.metadata->>'message_id' AS message_id, v.{tsv} AS tsv FROM {tbl} v, kq"
+                "  WHERE v.metadata->>{key} = {scope_id} AND v.{tsv} @@ kq.q LIMIT {max_candidates}),"
+                " kn AS (SELECT count(*) AS n, COALESCE(avg(length(d.tsv)), 1) AS avglen FROM ("
+                "  SELECT v.{tsv} AS tsv FROM {tbl} v WHERE v.metadata->>{key} = {scope_id} LIMIT {max_docs}) d),"
+                " kterms AS (SELECT c.message_id, u.lexeme, COALESCE(array_length(u.positions, 1), 1) AS tf,"
+                "  length(c.tsv) AS len FROM kcand c, unnest(c.tsv) u WHERE u.lexeme IN (SELECT lexeme FROM qlex)),"
+                " kdf AS (SELECT lexeme, count(DISTINCT message_id) AS df FROM kterms GROUP BY lexeme),"
+                " khits AS (SELECT t.message_id, row_number() OVER (ORDER BY sum("
+                "  ln(1 + (kn.n - d.df + 0.5) / (d.df + 0.5)) * t.tf * ({k1} + 1)"
+                "  / (t.tf + {k1} * (1 - {b} + {b} * t.len / kn.avglen))) DESC) AS rank"
+                "  FROM kterms t JOIN kdf d USING (lexeme) CROSS JOIN kn GROUP BY t.message_id"
+                "  ORDER BY rank LIMIT %(candidates)s)"
+            ).format(cfg=sql.Literal(TEXT_SEARCH_CONFIG), tsv=sql.Identifier(TSV_COLUMN), tbl=vectors.table,
+                     key=sql.Literal(key), scope_id=scope_id, max_candidates=sql.Literal(BM25_MAX_CANDIDATES),
+                     max_docs=sql.Literal(BM25_MAX_DOCS), k1=sql.Literal(BM25_K1), b=sql.Literal(BM25_B)))
+            lists.append(sql.SQL("SELECT message_id, rank, 1.0::float8 AS weight FROM khits"))
         similarity = (
             sql.SQL("(SELECT max(1 - (v.embedding {op} %(vector)s::{vtype})) FROM {tbl} v"
-                    " WHERE v.metadata->>'message_id' = f.message_id)").format(
+                    " WHERE v.metadata->>'message_id' = d.message_id)").format(
                 op=vectors.cosine, vtype=vectors.vector_type, tbl=vectors.table)
             if q.vector is not None else sql.SQL("NULL::float8")
         )
@@ -103,10 +117,10 @@ def context(t: Tables, q: ContextQuery, vectors: VectorTable | None) -> tuple[sq
         )
         ctes.append(sql.SQL(
             "fused AS (SELECT f.*, row_number() OVER (ORDER BY f.rrf DESC, f.message_id) AS rank FROM ("
-            "  SELECT f.*, {similarity} AS similarity FROM ("
-            "   SELECT l.message_id, sum(1.0 / ({rrf} + l.rank)) AS rrf FROM ({lists}) l"
+            "  SELECT d.*, {similarity} AS similarity FROM ("
+            "   SELECT l.message_id, sum(l.weight / ({rrf} + l.rank)) AS rrf FROM ({lists}) l"
             "   WHERE l.message_id NOT IN (SELECT id FROM hist) GROUP BY l.message_id"
-            "   ORDER BY rrf DESC LIMIT %(top_k)s) f) f{threshold}),"
+            "   ORDER BY rrf DESC LIMIT %(top_k)s) d) f{threshold}),"
             " targets AS (SELECT f.message_id, f.rank, f.similarity, f.rrf, m.thread_id, m.\"createdAt\""
             "  FROM fused f JOIN {messages} m ON m.id = f.message_id)"
         ).format(similarity=similarity, rrf=sql.Literal(RRF_K), lists=sql.SQL(" UNION ALL ").join(lists),
@@ -134,6 +148,6 @@ def context(t: Tables, q: ContextQuery, vectors: VectorTable | None) -> tuple[sq
     params = {
         "thread": q.thread_id, "resource": q.resource_id, "last": q.last_messages, "owner_state": SQLSTATE_OWNERSHIP,
         "vector": q.vector, "keywords": q.keywords, "top_k": q.top_k, "before": q.before, "after": q.after,
-        "threshold": q.threshold, "candidates": q.candidates,
+        "threshold": q.threshold, "candidates": q.candidates, "vector_weight": q.vector_weight,
     }
     return stmt, params

@@ -17,8 +17,8 @@ from psycopg import sql
 from .._errors import SQLSTATE_NOT_FOUND, SQLSTATE_OWNERSHIP
 from ._rows import MESSAGE_COLUMNS, prefixed
 from ._tables import Tables
-from ._vectors import VectorTable
 from ._threads import NOW, NOW_NAIVE, Statement
+from ._vectors import VectorTable
 
 _CREATED = sql.SQL("COALESCE(m.\"createdAtZ\", m.\"createdAt\" AT TIME ZONE 'UTC')")
 
@@ -66,19 +66,25 @@ def save_messages(
         " SELECT * FROM unnest(%(ids)s::text[], %(threads)s::text[], %(resources)s::text[], %(roles)s::text[],"
         " %(types)s::text[], %(contents)s::text[], %(times)s::timestamptz[])"
         " WITH ORDINALITY AS i(id, thread_id, resource_id, role, type, content, created_at, ord)),"
-        " wanted AS (SELECT thread_id, count(*) FILTER (WHERE created_at IS NULL) AS auto FROM input GROUP BY thread_id),"
+        " wanted AS (SELECT thread_id, count(*) FILTER (WHERE created_at IS NULL) AS auto FROM input GROUP BY"
+        " thread_id),"
         # The clock: after now, after the thread's last bump, after its newest message.
-        " bump AS (UPDATE {threads} AS t SET (\"updatedAtZ\", \"updatedAt\") = (SELECT v, v AT TIME ZONE 'UTC' FROM (SELECT"
+        " bump AS (UPDATE {threads} AS t SET (\"updatedAtZ\", \"updatedAt\") = (SELECT v, v AT TIME ZONE 'UTC' FROM"
+        " (SELECT"
         "  GREATEST({now}, COALESCE(t.\"updatedAtZ\", t.\"updatedAt\" AT TIME ZONE 'UTC') + interval '1 ms',"
-        "   (SELECT max(x.\"createdAt\") FROM {messages} x WHERE x.thread_id = t.id) AT TIME ZONE 'UTC' + interval '1 ms')"
+        "   (SELECT max(x.\"createdAt\") FROM {messages} x WHERE x.thread_id = t.id) AT TIME ZONE 'UTC' + interval '1"
+        " ms')"
         "  + GREATEST(w.auto - 1, 0) * interval '1 ms' AS v) AS clock)"
         " FROM wanted w WHERE t.id = w.thread_id"
-        ' RETURNING t.id, t."resourceId" AS owner, t."updatedAtZ" - GREATEST(w.auto - 1, 0) * interval \'1 ms\' AS base),'
-        " stamped AS (SELECT i.id, i.thread_id, COALESCE(i.resource_id, b.owner) AS resource_id, i.role, i.type, i.content,"
+        ' RETURNING t.id, t."resourceId" AS owner, t."updatedAtZ" - GREATEST(w.auto - 1, 0) * interval \'1 ms\' AS'
+        ' base),'
+        " stamped AS (SELECT i.id, i.thread_id, COALESCE(i.resource_id, b.owner) AS resource_id, i.role, i.type,"
+        " i.content,"
         "  COALESCE(i.created_at, b.base + (row_number() OVER (PARTITION BY i.thread_id, i.created_at IS NULL"
         "   ORDER BY i.ord) - 1) * interval '1 ms') AS ts, b.owner"
         "  FROM input i JOIN bump b ON b.id = i.thread_id),"
-        " ins AS (INSERT INTO {messages} AS m (id, thread_id, content, role, type, \"createdAt\", \"createdAtZ\", \"resourceId\")"
+        " ins AS (INSERT INTO {messages} AS m (id, thread_id, content, role, type, \"createdAt\", \"createdAtZ\","
+        " \"resourceId\")"
         "  SELECT id, thread_id, content, role, type, ts AT TIME ZONE 'UTC', ts, resource_id FROM stamped"
         "  WHERE resource_id = owner"
         '  ON CONFLICT (id) DO UPDATE SET thread_id = EXCLUDED.thread_id, content = EXCLUDED.content,'
@@ -91,7 +97,8 @@ def save_messages(
         "   WHERE thread_id NOT IN (SELECT id FROM bump)) || '; create the thread before saving messages to it')"
         "  WHEN EXISTS (SELECT 1 FROM stamped WHERE resource_id <> owner) THEN {fail}(%(owner)s,"
         "   'message ' || (SELECT min(id) FROM stamped WHERE resource_id <> owner) || ' names resource '"
-        "   || (SELECT min(resource_id) FROM stamped WHERE resource_id <> owner) || ', but its thread belongs to another')"
+        "   || (SELECT min(resource_id) FROM stamped WHERE resource_id <> owner) || ', but its thread belongs to"
+        " another')"
         "  WHEN (SELECT count(*) FROM ins) < (SELECT count(*) FROM input) THEN {fail}(%(owner)s,"
         "   'message id ' || (SELECT min(id) FROM input WHERE id NOT IN (SELECT id FROM ins))"
         "   || ' already belongs to another resource; use a new id')"
@@ -125,18 +132,21 @@ def _vector_ctes(t: Tables, vectors: VectorRows | None, track_backlog: bool) -> 
             ", vdel AS (DELETE FROM {tbl} d WHERE d.metadata->>'message_id' IN (SELECT id FROM ins)"
             "  AND d.vector_id <> ALL(%(v_ids)s::text[]))"
             ", vins AS (INSERT INTO {tbl} (vector_id, embedding, metadata)"
-            "  SELECT x.vector_id, x.embedding::{vtype}, jsonb_build_object('message_id', s.id, 'thread_id', s.thread_id,"
+            "  SELECT x.vector_id, x.embedding::{vtype}, jsonb_build_object('message_id', s.id, 'thread_id',"
+            " s.thread_id,"
             "   'resource_id', s.resource_id, 'role', s.role, 'content', x.content, 'created_at',"
             "   to_char(i.\"createdAtZ\" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))"
             "  FROM unnest(%(v_ids)s::text[], %(v_messages)s::text[], %(v_contents)s::text[], %(v_embeddings)s::text[])"
             "   AS x(vector_id, message_id, content, embedding)"
             "  JOIN ins i ON i.id = x.message_id JOIN stamped s ON s.id = x.message_id"
-            "  ON CONFLICT (namespace, vector_id) DO UPDATE SET embedding = EXCLUDED.embedding, metadata = EXCLUDED.metadata)"
+            "  ON CONFLICT (namespace, vector_id) DO UPDATE SET embedding = EXCLUDED.embedding, metadata ="
+            " EXCLUDED.metadata)"
         ).format(tbl=v.table.table, vtype=v.table.vector_type))
     if track_backlog:
         parts.append(sql.SQL(
             ", bq AS (INSERT INTO {b} (message_id) SELECT unnest(%(backlog)s::text[]) ON CONFLICT DO NOTHING)"
-            ", bd AS (DELETE FROM {b} WHERE message_id IN (SELECT id FROM ins) AND message_id <> ALL(%(backlog)s::text[]))"
+            ", bd AS (DELETE FROM {b} WHERE message_id IN (SELECT id FROM ins) AND message_id <>"
+            " ALL(%(backlog)s::text[]))"
         ).format(b=t.backlog))
     return sql.Composed(parts)
 
@@ -187,7 +197,9 @@ def list_messages(t: Tables, q: Listing) -> Statement:
         parts.append(sql.SQL(
             "(SELECT 'p' AS src, {cols}, NULL::bigint AS total FROM {messages} m WHERE {where}"
             ' ORDER BY m."createdAt" {dir}, m.id {dir} LIMIT %(limit)s OFFSET %(offset)s)'
-        ).format(cols=prefixed(MESSAGE_COLUMNS, "m"), messages=t.messages, where=sql.SQL(" AND ").join(where), dir=page_dir))
+        ).format(
+            cols=prefixed(MESSAGE_COLUMNS, "m"), messages=t.messages, where=sql.SQL(" AND ").join(where), dir=page_dir
+        ))
         parts.append(sql.SQL("SELECT 'n' AS src, {nulls}, count(*) AS total FROM {messages} m WHERE {where}").format(
             nulls=_NULL_MESSAGE, messages=t.messages, where=sql.SQL(" AND ").join(where)))
     if q.include_ids:
@@ -211,7 +223,8 @@ def _windows(t: Tables) -> sql.Composed:
     """Each target plus ``before`` older and ``after`` newer messages of the target's own thread."""
     cols = prefixed(MESSAGE_COLUMNS, "m")
     return sql.SQL(
-        "SELECT 'w' AS src, w.*, NULL::bigint AS total FROM unnest(%(inc_ids)s::text[], %(inc_before)s::int[], %(inc_after)s::int[])"
+        "SELECT 'w' AS src, w.*, NULL::bigint AS total FROM unnest(%(inc_ids)s::text[], %(inc_before)s::int[],"
+        " %(inc_after)s::int[])"
         " AS inc(id, before, after) JOIN {messages} tg ON tg.id = inc.id CROSS JOIN LATERAL ("
         " (SELECT {cols} FROM {messages} m WHERE m.thread_id = tg.thread_id AND m.\"createdAt\" <= tg.\"createdAt\""
         "  AND (m.\"createdAt\" < tg.\"createdAt\" OR m.id <= tg.id)"
@@ -262,14 +275,16 @@ def update_messages(t: Tables, ids: list[str], patches: list[str]) -> Statement:
         " '{{}}'::jsonb) || (i.patch->'content'->'metadata')) ELSE '{{}}'::jsonb END"
     ).format(old=old)
     stmt = sql.SQL(
-        "WITH input AS (SELECT i.id, {patch} AS patch FROM unnest(%(ids)s::text[], %(patches)s::text[]) AS i(id, patch)),"
+        "WITH input AS (SELECT i.id, {patch} AS patch FROM unnest(%(ids)s::text[], %(patches)s::text[]) AS i(id,"
+        " patch)),"
         " old AS (SELECT m.id, m.thread_id FROM {messages} m JOIN input USING (id)),"
         " target AS (SELECT i.id, th.id AS thread_id, th.\"resourceId\" AS owner FROM input i"
         "  JOIN {threads} th ON th.id = i.patch->>'threadId'),"
         " guard AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM input i WHERE i.patch ? 'threadId'"
         "  AND i.id IN (SELECT id FROM old) AND i.id NOT IN (SELECT id FROM target))"
         "  THEN {fail}(%(missing)s, 'cannot move a message to thread '"
-        "  || (SELECT min(i.patch->>'threadId') FROM input i WHERE i.patch ? 'threadId' AND i.id NOT IN (SELECT id FROM target))"
+        "  || (SELECT min(i.patch->>'threadId') FROM input i WHERE i.patch ? 'threadId' AND i.id NOT IN (SELECT id"
+        " FROM target))"
         "  || ': it does not exist') ELSE false END AS failed),"
         " upd AS (UPDATE {messages} m SET"
         "  content = CASE WHEN i.patch ? 'content' THEN {merged} ELSE m.content END,"
@@ -297,7 +312,9 @@ def update_messages(t: Tables, ids: list[str], patches: list[str]) -> Statement:
 
 def delete_messages(t: Tables, ids: list[str], vectors: list[str]) -> Statement:
     """Delete messages and their vectors (both of Mastra's vector shapes); bump their threads."""
-    ctes = [sql.SQL("del AS (DELETE FROM {} WHERE id = ANY(%(ids)s::text[]) RETURNING id, thread_id)").format(t.messages)]
+    ctes = [
+        sql.SQL("del AS (DELETE FROM {} WHERE id = ANY(%(ids)s::text[]) RETURNING id, thread_id)").format(t.messages)
+    ]
     ctes += [
         sql.SQL("v{} AS (DELETE FROM {} WHERE metadata->>'message_id' = ANY(%(ids)s::text[]))").format(
             sql.SQL(str(i)), sql.Identifier(t.schema, name)

@@ -21,7 +21,8 @@ NOW_NAIVE = sql.SQL("(date_trunc('milliseconds', statement_timestamp()) AT TIME 
 def insert_thread(t: Tables, thread_id: str, resource_id: str, title: str, metadata: str | None) -> Statement:
     """Create a thread unless the id exists (then no row comes back)."""
     stmt = sql.SQL(
-        'INSERT INTO {threads} (id, "resourceId", title, metadata, "createdAt", "updatedAt", "createdAtZ", "updatedAtZ") '
+        'INSERT INTO {threads} (id, "resourceId", title, metadata, "createdAt", "updatedAt", "createdAtZ",'
+        ' "updatedAtZ") '
         "VALUES (%(id)s, %(resource)s, %(title)s, %(metadata)s::jsonb, {naive}, {naive}, {now}, {now}) "
         "ON CONFLICT (id) DO NOTHING RETURNING {cols}"
     ).format(threads=t.threads, naive=NOW_NAIVE, now=NOW, cols=THREAD_COLUMNS)
@@ -34,9 +35,11 @@ def upsert_thread(
 ) -> Statement:
     """Mastra's saveThread: insert, or overwrite every column of an existing thread."""
     stmt = sql.SQL(
-        'INSERT INTO {threads} AS t (id, "resourceId", title, metadata, "createdAt", "updatedAt", "createdAtZ", "updatedAtZ") '
+        'INSERT INTO {threads} AS t (id, "resourceId", title, metadata, "createdAt", "updatedAt", "createdAtZ",'
+        ' "updatedAtZ") '
         "SELECT %(id)s, %(resource)s, %(title)s, %(metadata)s::jsonb, c AT TIME ZONE 'UTC', u AT TIME ZONE 'UTC', c, u "
-        "FROM (SELECT COALESCE(%(created)s::timestamptz, {now}) AS c, COALESCE(%(updated)s::timestamptz, {now}) AS u) AS times "
+        "FROM (SELECT COALESCE(%(created)s::timestamptz, {now}) AS c, COALESCE(%(updated)s::timestamptz, {now}) AS u)"
+        " AS times "
         'ON CONFLICT (id) DO UPDATE SET "resourceId" = EXCLUDED."resourceId", title = EXCLUDED.title, '
         'metadata = EXCLUDED.metadata, "createdAt" = EXCLUDED."createdAt", "updatedAt" = EXCLUDED."updatedAt", '
         '"createdAtZ" = EXCLUDED."createdAtZ", "updatedAtZ" = EXCLUDED."updatedAtZ" '
@@ -75,15 +78,26 @@ def list_threads(
     return stmt, {"resource": resource_id, "metadata": metadata, "limit": limit, "offset": offset}
 
 
+def stored_object(column: sql.Composable) -> sql.Composed:
+    """A stored metadata value as a jsonb object to merge into, or NULL when it is none.
+
+    Reads jsonb objects, TEXT columns of very old databases, and the JSON *strings* some Mastra
+    versions wrote (``"{\\"a\\": 1}"``), which are parsed, so merging never drops their keys.
+    """
+    return sql.SQL(
+        "CASE jsonb_typeof({c}::jsonb) WHEN 'object' THEN {c}::jsonb WHEN 'string' THEN"
+        " CASE WHEN left({c}::jsonb #>> '{{}}', 1) = '{{' THEN ({c}::jsonb #>> '{{}}')::jsonb END END"
+    ).format(c=column)
+
+
 def update_thread(t: Tables, thread_id: str, title: str | None, metadata: str | None) -> Statement:
     """Set the title, shallow-merge metadata (one atomic statement: parallel updates lose no keys)."""
     stmt = sql.SQL(
         "UPDATE {threads} SET title = COALESCE(%(title)s, title), "
         "metadata = CASE WHEN %(metadata)s::jsonb IS NULL THEN metadata "
-        "ELSE COALESCE(CASE WHEN jsonb_typeof(metadata::jsonb) = 'object' THEN metadata::jsonb END, '{{}}'::jsonb) "
-        "|| %(metadata)s::jsonb END, "
+        "ELSE COALESCE({old}, '{{}}'::jsonb) || %(metadata)s::jsonb END, "
         '"updatedAt" = {naive}, "updatedAtZ" = {now} WHERE id = %(id)s RETURNING {cols}'
-    ).format(threads=t.threads, naive=NOW_NAIVE, now=NOW, cols=THREAD_COLUMNS)
+    ).format(threads=t.threads, naive=NOW_NAIVE, now=NOW, cols=THREAD_COLUMNS, old=stored_object(sql.SQL("metadata")))
     return stmt, {"id": thread_id, "title": title, "metadata": metadata}
 
 
@@ -94,7 +108,7 @@ def vector_tables(t: Tables) -> Statement:
         "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'metadata' AND NOT a.attisdropped "
         "WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p') "
         "AND (c.relname = 'memory_messages' OR c.relname LIKE 'memory\\_messages\\_%%') ORDER BY 1"
-    )
+    ).format()
     return stmt, {"schema": t.schema}
 
 
@@ -137,7 +151,9 @@ def list_clones(t: Tables, source_thread_id: str, resource_id: str | None) -> St
 # --- resources -------------------------------------------------------------------------------
 
 def select_resource(t: Tables, resource_id: str) -> Statement:
-    stmt = sql.SQL("SELECT {cols} FROM {resources} WHERE id = %(id)s").format(cols=RESOURCE_COLUMNS, resources=t.resources)
+    stmt = sql.SQL("SELECT {cols} FROM {resources} WHERE id = %(id)s").format(
+        cols=RESOURCE_COLUMNS, resources=t.resources
+    )
     return stmt, {"id": resource_id}
 
 
@@ -148,12 +164,10 @@ def upsert_resource(
 
     Old Mastra versions stored resource metadata as a JSON *string*; it is parsed before merging.
     """
-    merged = sql.SQL(
-        "CASE jsonb_typeof(r.metadata) WHEN 'object' THEN r.metadata "
-        "WHEN 'string' THEN CASE WHEN left(r.metadata #>> '{{}}', 1) = '{{' THEN (r.metadata #>> '{{}}')::jsonb END END"
-    ).format()  # resolves the doubled braces: a fragment passed into .format() below is not formatted again
+    merged = stored_object(sql.SQL("r.metadata"))
     stmt = sql.SQL(
-        'INSERT INTO {resources} AS r (id, "workingMemory", metadata, "createdAt", "updatedAt", "createdAtZ", "updatedAtZ") '
+        'INSERT INTO {resources} AS r (id, "workingMemory", metadata, "createdAt", "updatedAt", "createdAtZ",'
+        ' "updatedAtZ") '
         "VALUES (%(id)s, %(wm)s, COALESCE(%(metadata)s::jsonb, '{{}}'::jsonb), {naive}, {naive}, {now}, {now}) "
         'ON CONFLICT (id) DO UPDATE SET "workingMemory" = CASE WHEN %(set_wm)s THEN EXCLUDED."workingMemory" '
         'ELSE r."workingMemory" END, '

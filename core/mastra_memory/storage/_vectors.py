@@ -5,7 +5,9 @@ rest is ours and additive:
 
 - an HNSW cosine index, under the name Mastra gives its ANN index, so Mastra keeps it;
 - a ``message_id`` index, for deletes of either vector shape;
-- a full-text GIN index over the embedded text (``metadata->>'content'``), for hybrid recall;
+- a stored, generated ``mastra_memory_tsv`` column (the embedded text's tsvector) and its GIN
+  index, for BM25 keyword search in hybrid recall. Mastra names its columns in every statement,
+  so it never sees this one;
 - one search function per scope. It carries ``SET hnsw.iterative_scan`` itself, so a filtered
   search keeps scanning the graph until it has ``k`` hits. The setting lives in the function, not
   the session, so Supabase's transaction pooler cannot drop it.
@@ -26,6 +28,7 @@ from ._tables import Tables
 # @mastra/pg names metadata indexes "<table>_md_<xxh32 hex of the field>_idx" (seen in its dump).
 MASTRA_METADATA_INDEX = {"thread_id": "57d95f6b", "resource_id": "5a823b81"}
 TEXT_SEARCH_CONFIG = "english"
+TSV_COLUMN = "mastra_memory_tsv"
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 16, 64, 100
 
 
@@ -69,14 +72,17 @@ def inspect(t: Tables, dimension: int) -> tuple[sql.SQL, dict[str, Any]]:
         "  AND a.attname = 'embedding' AND NOT a.attisdropped) AS table_dimension,"
         " (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
         "  WHERE n.nspname = %(schema)s AND p.proname = ANY(%(functions)s)) AS functions,"
-        " (SELECT count(*) FROM pg_indexes WHERE schemaname = %(schema)s AND indexname = %(fts)s) AS fts"
+        " (SELECT count(*) FROM pg_indexes WHERE schemaname = %(schema)s AND indexname = %(fts)s)"
+        "  + (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = to_regclass(%(qualified)s)"
+        "  AND a.attname = %(tsv)s AND NOT a.attisdropped) AS fts"
     )
     name = table_name(dimension)
     params = {
         "qualified": sql.Identifier(t.schema, name).as_string(),
         "schema": t.schema,
         "functions": [f"mastra_memory_search_{name}_resource", f"mastra_memory_search_{name}_thread"],
-        "fts": f"mastra_memory_{name}_fts_idx",
+        "fts": f"mastra_memory_{name}_tsv_idx",
+        "tsv": TSV_COLUMN,
     }
     return stmt, params
 
@@ -125,8 +131,14 @@ def create_statements(v: VectorTable, existing_ann: str | None) -> list[sql.Comp
         sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ((metadata->>'message_id'))").format(
             ident(f"mastra_memory_{name}_message_idx"), tbl
         ),
-        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin (to_tsvector({}::regconfig, COALESCE(metadata->>'content', '')))").format(
-            ident(f"mastra_memory_{name}_fts_idx"), tbl, sql.Literal(TEXT_SEARCH_CONFIG)
+        # The searchable text's tsvector, stored: BM25 reads term frequencies from it for every
+        # candidate. Mastra writes its columns by name, so a generated column of ours is invisible to it.
+        sql.SQL(
+            "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} tsvector"
+            " GENERATED ALWAYS AS (to_tsvector({}::regconfig, COALESCE(metadata->>'content', ''))) STORED"
+        ).format(tbl, ident(TSV_COLUMN), sql.Literal(TEXT_SEARCH_CONFIG)),
+        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin ({})").format(
+            ident(f"mastra_memory_{name}_tsv_idx"), tbl, ident(TSV_COLUMN)
         ),
     ]
     for scope, key in (("resource", "resource_id"), ("thread", "thread_id")):
