@@ -4,6 +4,8 @@ Mastra (or an old Mastra) would write. Every helper runs in the memory's own sch
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -23,13 +25,32 @@ def dsn(mem: Any) -> str:
     return str(mem.pool.conninfo)
 
 
+_connections: dict[str, psycopg.Connection[dict[str, Any]]] = {}
+
+
+def _connection(url: str) -> psycopg.Connection[dict[str, Any]]:
+    conn = _connections.get(url)
+    if conn is None or conn.closed:
+        conn = _connections[url] = psycopg.connect(url, autocommit=True, row_factory=dict_row)
+    return conn
+
+
+@atexit.register
+def _close_connections() -> None:
+    for conn in _connections.values():
+        conn.close()
+
+
 def run(mem: Any, statement: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Run one statement with ``search_path`` set to the memory's schema; returns its rows."""
-    with psycopg.connect(dsn(mem), autocommit=True) as conn:
-        conn.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(mem.schema)))
-        with conn.cursor(row_factory=dict_row) as cur:
-            cur.execute(statement.encode(), params)
-            return cur.fetchall() if cur.description is not None else []
+    """Run one statement with ``search_path`` set to the memory's schema; returns its rows.
+
+    One raw connection per server is kept for the session (opening one per check costs more
+    than the check); tests never leave it inside a transaction.
+    """
+    conn = _connection(dsn(mem))
+    conn.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(mem.schema)))
+    cur = conn.execute(statement.encode(), params)
+    return cur.fetchall() if cur.description is not None else []
 
 
 def count(mem: Any, table: str) -> int:
@@ -50,10 +71,8 @@ def vector_type(mem: Any, dim: int) -> str:
     """``vector(dim)`` where pgvector exists (installed on demand), else a stand-in array type."""
     if not has_pgvector(mem):
         return "real[]"
-    try:
+    with contextlib.suppress(psycopg.errors.UniqueViolation):  # another session created it at the same moment
         run(mem, "CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
-    except psycopg.errors.UniqueViolation:  # another session created it at the same moment
-        pass
     schema = run(mem, "SELECT extnamespace::regnamespace::text AS s FROM pg_extension WHERE extname = 'vector'")[0]["s"]
     return f"{schema}.vector({dim})"
 
@@ -82,7 +101,7 @@ def insert_message(
     role: str = "user",
     type: str = "v2",
     created_at: datetime,
-    created_at_z: datetime | None | str = "same",
+    created_at_z: datetime | str | None = "same",
     resource_id: str | None = None,
 ) -> None:
     """A ``mastra_messages`` row exactly as given (``created_at_z="same"`` mirrors the naive column)."""
@@ -104,8 +123,8 @@ def insert_thread(
     metadata: str | None = None,
     created_at: datetime,
     updated_at: datetime | None = None,
-    created_at_z: datetime | None | str = "same",
-    updated_at_z: datetime | None | str = "same",
+    created_at_z: datetime | str | None = "same",
+    updated_at_z: datetime | str | None = "same",
 ) -> None:
     """A ``mastra_threads`` row as an older Mastra may have left it (``metadata`` is raw jsonb text)."""
     updated_at = updated_at or created_at
@@ -135,7 +154,9 @@ async def concurrently(mem: Any, writers: Sequence[Callable[[Any], Any] | Sequen
         results = await asyncio.gather(*(chain(calls) for calls in steps))
     else:
         sync = mem.memory
-        results = await asyncio.gather(*(asyncio.to_thread(lambda c=calls: [call(sync) for call in c]) for calls in steps))
+        results = await asyncio.gather(
+            *(asyncio.to_thread(lambda c=calls: [call(sync) for call in c]) for calls in steps)
+        )
     return [r if isinstance(w, Sequence) else r[0] for w, r in zip(writers, results, strict=True)]
 
 

@@ -17,11 +17,18 @@ T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 async def _source(mem, n=5, thread_id="src", resource_id="user-1"):
     await mem.create_thread(resource_id, thread_id=thread_id, title="Trip", metadata={"channel": "web"})
-    return await mem.save_messages([
-        Message.of("user" if i % 2 == 0 else "assistant", f"m{i}", id=f"{thread_id}-m{i}", thread_id=thread_id,
-                   created_at=T0 + timedelta(minutes=i))
-        for i in range(n)
-    ])
+    return await mem.save_messages(
+        [
+            Message.of(
+                "user" if i % 2 == 0 else "assistant",
+                f"m{i}",
+                id=f"{thread_id}-m{i}",
+                thread_id=thread_id,
+                created_at=T0 + timedelta(minutes=i),
+            )
+            for i in range(n)
+        ]
+    )
 
 
 def texts(messages):
@@ -107,9 +114,21 @@ async def test_message_ids_select_messages_of_the_source_only(mem):
 
 async def test_filters_and_a_limit_combine(mem):
     await _source(mem)
-    result = await mem.clone_thread("src", start_date=T0 + timedelta(minutes=1), message_limit=2,
-                                    message_ids=["src-m0", "src-m1", "src-m2", "src-m3"])
+    result = await mem.clone_thread(
+        "src",
+        start_date=T0 + timedelta(minutes=1),
+        message_limit=2,
+        message_ids=["src-m0", "src-m1", "src-m2", "src-m3"],
+    )
     assert texts(result.messages) == ["m2", "m3"]
+
+
+async def test_a_zero_limit_or_no_ids_clone_the_thread_without_messages(mem):
+    await _source(mem)
+    for kwargs in ({"message_limit": 0}, {"message_ids": []}):
+        result = await mem.clone_thread("src", **kwargs)
+        assert (result.messages, result.message_id_map) == ([], {})
+        assert (await mem.list_messages(result.thread.id)).total == 0
 
 
 async def test_cloning_to_another_resource_moves_the_thread_and_its_messages_there(mem):
@@ -179,3 +198,11 @@ async def test_clone_history_walks_from_the_original_to_the_thread(mem):
     assert [t.id for t in await mem.get_clone_history("src")] == ["src"]
     assert await mem.get_clone_history("missing") == []
     assert (await mem.get_source_thread("c3")).id == "c2"
+
+
+async def test_lineage_helpers_stop_on_a_cycle_in_clone_metadata(mem):
+    await mem.create_thread("u", thread_id="a", metadata={"clone": {"sourceThreadId": "b", "clonedAt": "x"}})
+    await mem.create_thread("u", thread_id="b", metadata={"clone": {"sourceThreadId": "a", "clonedAt": "x"}})
+    assert [t.id for t in await mem.get_clone_history("a")] == ["b", "a"]
+    assert (await mem.get_source_thread("a")).id == "b"
+    assert [t.id for t in await mem.list_clones("a")] == ["b"]

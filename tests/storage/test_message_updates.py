@@ -18,17 +18,21 @@ LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 async def _rich_message(mem, message_id="m-1", thread_id="t-1"):
     if await mem.get_thread(thread_id) is None:
         await mem.create_thread("user-1", thread_id=thread_id)
-    [saved] = await mem.save_messages([
-        Message.assistant(
-            {
-                "format": 2,
-                "parts": [{"type": "text", "text": "original"}],
-                "content": "original",
-                "metadata": {"keep": 1, "swap": "old"},
-            },
-            id=message_id, thread_id=thread_id, created_at=T0,
-        )
-    ])
+    [saved] = await mem.save_messages(
+        [
+            Message.assistant(
+                {
+                    "format": 2,
+                    "parts": [{"type": "text", "text": "original"}],
+                    "content": "original",
+                    "metadata": {"keep": 1, "swap": "old"},
+                },
+                id=message_id,
+                thread_id=thread_id,
+                created_at=T0,
+            )
+        ]
+    )
     return saved
 
 
@@ -137,7 +141,8 @@ async def test_moving_a_message_to_a_missing_thread_is_not_found_and_changes_not
     with pytest.raises(NotFoundError, match="no-such-thread"):
         await mem.update_messages([MessageUpdate("m-1", role="user"), MessageUpdate("m-2", thread_id="no-such-thread")])
     assert [(m.id, m.role) for m in (await mem.list_messages("t-1")).messages] == [
-        ("m-1", "assistant"), ("m-2", "assistant")
+        ("m-1", "assistant"),
+        ("m-2", "assistant"),
     ]
     assert (await mem.get_thread("t-1")).updated_at == LONG_AGO
 
@@ -224,10 +229,17 @@ async def test_deleting_unknown_ids_is_not_an_error(mem):
 async def test_deleting_spans_threads_and_bumps_each_of_them(mem):
     for thread_id in ("t-1", "t-2", "t-3"):
         await mem.create_thread("user-1", thread_id=thread_id)
-        await mem.save_messages([Message.user(f"{thread_id}-{i}", id=f"{thread_id}-{i}", thread_id=thread_id) for i in range(2)])
+        await mem.save_messages(
+            [Message.user(f"{thread_id}-{i}", id=f"{thread_id}-{i}", thread_id=thread_id) for i in range(2)]
+        )
     _age_threads(mem)
     assert await mem.delete_messages(["t-1-0", "t-2-1"]) == 2
-    assert [m.id for m in (await mem.list_messages(["t-1", "t-2", "t-3"])).messages] == ["t-1-1", "t-2-0", "t-3-0", "t-3-1"]
+    assert [m.id for m in (await mem.list_messages(["t-1", "t-2", "t-3"])).messages] == [
+        "t-1-1",
+        "t-2-0",
+        "t-3-0",
+        "t-3-1",
+    ]
     assert (await mem.get_thread("t-1")).updated_at > LONG_AGO + timedelta(days=365)
     assert (await mem.get_thread("t-2")).updated_at > LONG_AGO + timedelta(days=365)
     assert (await mem.get_thread("t-3")).updated_at == LONG_AGO

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -55,7 +56,7 @@ async def test_a_batch_keeps_its_order_with_strictly_increasing_times(mem):
     await mem.create_thread("user-1", thread_id="t-1")
     saved = await mem.save_messages([Message.user(f"m{i}", thread_id="t-1") for i in range(6)])
     times = [m.created_at for m in saved]
-    assert times == sorted(times) and len(set(times)) == 6
+    assert all(a < b for a, b in pairwise(times))
     assert texts(await mem.list_messages("t-1")) == [f"m{i}" for i in range(6)]
 
 
@@ -65,7 +66,7 @@ async def test_batches_saved_one_after_another_keep_increasing_times(mem):
     for batch in range(4):
         saved += await mem.save_messages([Message.user(f"b{batch}-{i}", thread_id="t-1") for i in range(3)])
     times = [m.created_at for m in saved]
-    assert all(a < b for a, b in zip(times, times[1:]))
+    assert all(a < b for a, b in pairwise(times))
     assert texts(await mem.list_messages("t-1", per_page=None)) == [m.text for m in saved]
 
 
@@ -111,7 +112,7 @@ async def test_concurrent_writers_to_one_thread_get_distinct_increasing_times(me
     assert len(set(times)) == 120
     for per_writer in results:
         mine = [m.created_at for batch in per_writer for m in batch]
-        assert all(a < b for a, b in zip(mine, mine[1:])), "one writer's messages must be in save order"
+        assert all(a < b for a, b in pairwise(mine)), "one writer's messages must be in save order"
     listed = (await mem.list_messages("t-1", per_page=None)).messages
     assert [m.id for m in listed] == [m.id for m in sorted(saved, key=lambda m: m.created_at)]
     assert (await mem.get_thread("t-1")).updated_at >= max(times)
@@ -121,7 +122,8 @@ async def test_concurrent_writers_to_different_threads_all_succeed(mem):
     for i in range(5):
         await mem.create_thread("user-1", thread_id=f"t-{i}")
     writers = [
-        (lambda m, i=i: m.save_messages([Message.user(f"{i}-{k}", thread_id=f"t-{i}") for k in range(4)])) for i in range(5)
+        (lambda m, i=i: m.save_messages([Message.user(f"{i}-{k}", thread_id=f"t-{i}") for k in range(4)]))
+        for i in range(5)
     ]
     await concurrently(mem, writers)
     for i in range(5):
@@ -197,17 +199,19 @@ async def test_when_a_batch_repeats_an_id_the_last_copy_wins(mem):
     assert texts(await mem.list_messages("t-1")) == ["two"]
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "\t\n"])
-async def test_an_empty_or_blank_thread_id_is_refused_with_an_exact_message(mem, bad):
-    for call in (mem.list_messages, mem.recall):
-        with pytest.raises(InvalidInputError) as info:
-            await call(bad)
-        assert str(info.value) == f"thread_id must be a non-empty string, got {bad!r}"
+async def test_an_empty_or_blank_thread_id_is_refused_with_an_exact_message(mem):
+    for bad in ("", "   ", "\t\n"):
+        for call in (mem.list_messages, mem.recall):
+            with pytest.raises(InvalidInputError) as info:
+                await call(bad)
+            assert str(info.value) == f"thread_id must be a non-empty string, got {bad!r}"
 
 
 async def test_messages_are_listed_oldest_first_by_default_and_newest_first_on_request(mem):
     await mem.create_thread("user-1", thread_id="t-1")
-    await mem.save_messages([Message.user(f"m{i}", thread_id="t-1", created_at=T0 + timedelta(seconds=i)) for i in range(4)])
+    await mem.save_messages(
+        [Message.user(f"m{i}", thread_id="t-1", created_at=T0 + timedelta(seconds=i)) for i in range(4)]
+    )
     assert texts(await mem.list_messages("t-1")) == ["m0", "m1", "m2", "m3"]
     assert texts(await mem.list_messages("t-1", direction="DESC")) == ["m3", "m2", "m1", "m0"]
 

@@ -15,8 +15,15 @@ def insert_resource(mem, resource_id, *, metadata_json, working_memory=None):
         mem,
         'INSERT INTO mastra_resources (id, "workingMemory", metadata, "createdAt", "updatedAt", "createdAtZ", '
         '"updatedAtZ") VALUES (%s, %s, %s::jsonb, %s, %s, %s, %s)',
-        (resource_id, working_memory, metadata_json, LONG_AGO.replace(tzinfo=None), LONG_AGO.replace(tzinfo=None),
-         LONG_AGO, LONG_AGO),
+        (
+            resource_id,
+            working_memory,
+            metadata_json,
+            LONG_AGO.replace(tzinfo=None),
+            LONG_AGO.replace(tzinfo=None),
+            LONG_AGO,
+            LONG_AGO,
+        ),
     )
 
 
@@ -65,7 +72,10 @@ async def test_empty_working_memory_and_empty_metadata_are_allowed(mem):
 
 
 async def test_complex_metadata_and_large_working_memory_round_trip(mem):
-    metadata = {"prefs": {"langs": ["fr", "en"], "tz": "Europe/Paris", "flags": {"beta": True, "n": None}}, "score": 1.5}
+    metadata = {
+        "prefs": {"langs": ["fr", "en"], "tz": "Europe/Paris", "flags": {"beta": True, "n": None}},
+        "score": 1.5,
+    }
     working_memory = "# Profile\n" + "\n".join(f"- fact {i}: {'ü' * 50}" for i in range(5000))
     await mem.update_resource("user-1", working_memory=working_memory, metadata=metadata)
     got = await mem.get_resource("user-1")
@@ -84,7 +94,10 @@ async def test_updating_bumps_updated_at_and_keeps_created_at(mem):
 async def test_concurrent_updates_all_succeed_and_lose_no_metadata_key(mem):
     results = await concurrently(
         mem,
-        [lambda m, i=i: m.update_resource("user-1", working_memory=f"wm {i}", metadata={f"k{i}": i}) for i in range(10)],
+        [
+            lambda m, i=i: m.update_resource("user-1", working_memory=f"wm {i}", metadata={f"k{i}": i})
+            for i in range(10)
+        ],
     )
     assert len(results) == 10
     final = await mem.get_resource("user-1")
@@ -96,7 +109,10 @@ async def test_concurrent_updates_all_succeed_and_lose_no_metadata_key(mem):
 async def test_metadata_mastra_double_encoded_as_a_json_string_reads_as_an_object(mem):
     insert_resource(mem, "empty", metadata_json='"{}"', working_memory="wm")
     insert_resource(mem, "full", metadata_json='"{\\"plan\\": \\"pro\\"}"')
-    assert run(mem, "SELECT jsonb_typeof(metadata) AS kind FROM mastra_resources WHERE id = 'empty'")[0]["kind"] == "string"
+    assert (
+        run(mem, "SELECT jsonb_typeof(metadata) AS kind FROM mastra_resources WHERE id = 'empty'")[0]["kind"]
+        == "string"
+    )
     empty = await mem.get_resource("empty")
     assert (empty.metadata, empty.working_memory) == ({}, "wm")
     assert (await mem.get_resource("full")).metadata == {"plan": "pro"}

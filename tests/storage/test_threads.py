@@ -14,12 +14,19 @@ from ._raw import UTC, add_vector, concurrently, count, create_vector_table, ins
 
 
 async def test_a_thread_round_trips_with_its_id_resource_title_and_metadata(mem):
-    made = await mem.create_thread("user-1", thread_id="t-1", title="Trip", metadata={"k": "v", "n": 2})
+    made = await mem.create_thread("user-1", thread_id="t-1", title="Trip", metadata={"k": "v", "n": {"b": [1, 2]}})
     got = await mem.get_thread("t-1")
     assert got == made
-    assert (got.id, got.resource_id, got.title, got.metadata) == ("t-1", "user-1", "Trip", {"k": "v", "n": 2})
+    assert (got.id, got.resource_id, got.title, got.metadata) == (
+        "t-1",
+        "user-1",
+        "Trip",
+        {"k": "v", "n": {"b": [1, 2]}},
+    )
     assert got.created_at.tzinfo is not None
     assert got.created_at == got.updated_at
+    row = run(mem, "SELECT jsonb_typeof(metadata) AS kind FROM mastra_threads WHERE id = 't-1'")[0]
+    assert row["kind"] == "object"  # a jsonb object, not a JSON string
 
 
 async def test_getting_a_missing_thread_gives_none(mem):
@@ -43,15 +50,11 @@ async def test_creating_a_thread_with_a_taken_id_is_a_conflict_and_changes_nothi
     assert (got.resource_id, got.title) == ("user-1", "first")
 
 
-async def test_thread_metadata_is_stored_as_a_jsonb_object_not_a_string(mem):
-    await mem.create_thread("user-1", thread_id="t-1", metadata={"a": {"b": [1, 2]}})
-    row = run(mem, "SELECT jsonb_typeof(metadata) AS kind, metadata FROM mastra_threads WHERE id = 't-1'")[0]
-    assert row == {"kind": "object", "metadata": {"a": {"b": [1, 2]}}}
-
-
 async def test_save_thread_inserts_then_overwrites_every_field(mem):
     created = datetime(2025, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
-    first = await mem.save_thread("t-1", "user-1", title="one", metadata={"a": 1}, created_at=created, updated_at=created)
+    first = await mem.save_thread(
+        "t-1", "user-1", title="one", metadata={"a": 1}, created_at=created, updated_at=created
+    )
     assert (first.created_at, first.updated_at) == (created, created)
     later = created + timedelta(days=1)
     second = await mem.save_thread("t-1", "user-2", title="two", metadata={"b": 2}, created_at=later, updated_at=later)
@@ -59,17 +62,14 @@ async def test_save_thread_inserts_then_overwrites_every_field(mem):
     assert (second.created_at, second.updated_at) == (later, later)
     assert count(mem, "mastra_threads") == 1
     assert await mem.get_thread("t-1") == second
-
-
-async def test_save_thread_defaults_its_times_to_now(mem):
-    before = run(mem, "SELECT now() AS t")[0]["t"]
-    thread = await mem.save_thread("t-1", "user-1")
-    assert thread.created_at >= before.replace(microsecond=before.microsecond // 1000 * 1000)
-    assert thread.created_at == thread.updated_at
+    defaulted = await mem.save_thread("t-2", "user-1")  # times default to now
+    assert defaulted.created_at == defaulted.updated_at > later
 
 
 async def test_update_thread_changes_the_title_and_shallow_merges_metadata(mem):
-    await mem.create_thread("user-1", thread_id="t-1", title="old", metadata={"keep": 1, "nested": {"a": 1}, "swap": "x"})
+    await mem.create_thread(
+        "user-1", thread_id="t-1", title="old", metadata={"keep": 1, "nested": {"a": 1}, "swap": "x"}
+    )
     updated = await mem.update_thread("t-1", title="new", metadata={"swap": "y", "nested": {"b": 2}, "added": True})
     assert updated.title == "new"
     # shallow: "nested" is replaced as a whole, untouched keys stay
@@ -83,11 +83,18 @@ async def test_update_thread_can_change_only_the_title_or_only_the_metadata(mem)
     assert (only_title.title, only_title.metadata) == ("new", {"a": 1})
     only_meta = await mem.update_thread("t-1", metadata={"b": 2})
     assert (only_meta.title, only_meta.metadata) == ("new", {"a": 1, "b": 2})
+    await mem.create_thread("user-1", thread_id="bare")
+    assert (await mem.update_thread("bare", metadata={"a": 1})).metadata == {"a": 1}
 
 
-async def test_update_thread_gives_metadata_to_a_thread_that_had_none(mem):
-    await mem.create_thread("user-1", thread_id="t-1")
-    assert (await mem.update_thread("t-1", metadata={"a": 1})).metadata == {"a": 1}
+async def test_thread_metadata_stored_as_a_json_string_reads_and_merges_as_an_object(mem):
+    insert_thread(mem, id="t-1", resource_id="u", metadata='"{\\"a\\": 1}"', created_at=datetime(2024, 1, 1))
+    insert_thread(mem, id="t-2", resource_id="u", metadata='"{}"', created_at=datetime(2024, 1, 1))
+    assert (await mem.get_thread("t-1")).metadata == {"a": 1}
+    assert (await mem.update_thread("t-1", metadata={"b": 2})).metadata == {"a": 1, "b": 2}
+    assert (await mem.update_thread("t-2", metadata={"b": 2})).metadata == {"b": 2}
+    kinds = run(mem, "SELECT jsonb_typeof(metadata) AS kind FROM mastra_threads ORDER BY id")
+    assert kinds == [{"kind": "object"}, {"kind": "object"}]
 
 
 async def test_update_thread_bumps_updated_at_and_keeps_created_at(mem):
@@ -108,9 +115,7 @@ async def test_updating_a_missing_thread_is_not_found(mem):
 
 async def test_concurrent_metadata_updates_all_succeed_and_lose_no_key(mem):
     await mem.create_thread("user-1", thread_id="t-1", metadata={"base": 0})
-    results = await concurrently(
-        mem, [lambda m, i=i: m.update_thread("t-1", metadata={f"k{i}": i}) for i in range(10)]
-    )
+    results = await concurrently(mem, [lambda m, i=i: m.update_thread("t-1", metadata={f"k{i}": i}) for i in range(10)])
     assert len(results) == 10
     final = await mem.get_thread("t-1")
     assert final.metadata == {"base": 0, **{f"k{i}": i for i in range(10)}}
@@ -193,32 +198,29 @@ async def test_a_failing_vector_cleanup_leaves_the_thread_and_its_messages_in_pl
     assert count(mem, "memory_messages_384") == 1
 
 
-async def test_saving_messages_bumps_the_threads_updated_at(mem):
+async def test_saving_updating_and_deleting_messages_bump_the_threads_updated_at(mem):
     long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    recent = long_ago + timedelta(days=365)
     await mem.save_thread("t-1", "user-1", created_at=long_ago, updated_at=long_ago)
+
+    def age() -> None:
+        run(
+            mem,
+            'UPDATE mastra_threads SET "updatedAt" = %s, "updatedAtZ" = %s',
+            (long_ago.replace(tzinfo=None), long_ago),
+        )
+
     [saved] = await mem.save_messages([Message.user("hi", thread_id="t-1")])
     thread = await mem.get_thread("t-1")
-    assert thread.updated_at > long_ago + timedelta(days=365)
+    assert thread.updated_at > recent
     assert thread.updated_at >= saved.created_at
     assert thread.created_at == long_ago
-
-
-async def test_updating_messages_bumps_the_threads_updated_at(mem):
-    await mem.create_thread("user-1", thread_id="t-1")
-    [saved] = await mem.save_messages([Message.user("hi", thread_id="t-1")])
-    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
-    run(mem, """UPDATE mastra_threads SET "updatedAt" = %s, "updatedAtZ" = %s""", (long_ago.replace(tzinfo=None), long_ago))
+    age()
     await mem.update_messages([MessageUpdate(saved.id, content={"metadata": {"seen": True}})])
-    assert (await mem.get_thread("t-1")).updated_at > long_ago + timedelta(days=365)
-
-
-async def test_deleting_messages_bumps_the_threads_updated_at(mem):
-    await mem.create_thread("user-1", thread_id="t-1")
-    [saved] = await mem.save_messages([Message.user("hi", thread_id="t-1")])
-    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
-    run(mem, """UPDATE mastra_threads SET "updatedAt" = %s, "updatedAtZ" = %s""", (long_ago.replace(tzinfo=None), long_ago))
+    assert (await mem.get_thread("t-1")).updated_at > recent
+    age()
     assert await mem.delete_messages([saved.id]) == 1
-    assert (await mem.get_thread("t-1")).updated_at > long_ago + timedelta(days=365)
+    assert (await mem.get_thread("t-1")).updated_at > recent
 
 
 async def test_stringified_json_message_content_is_not_double_encoded(mem):
