@@ -78,9 +78,13 @@ async def _async_pool(dsn: str) -> psycopg_pool.AsyncConnectionPool[Any]:
     return _pools[key]  # type: ignore[no-any-return]
 
 
-@pytest.fixture(scope="session", autouse=True)
-async def _close_pools() -> AsyncIterator[None]:
+@pytest.fixture(scope="session")
+async def _resources(pg_dsn: str) -> AsyncIterator[None]:
+    """Owns the shared pools and schemas; depends on pg_dsn so it is torn down before the server stops."""
     yield
+    for shared in _shared.values():
+        drop_schema(shared.dsn, shared.schema)
+    _shared.clear()
     for pool in _pools.values():
         if isinstance(pool, psycopg_pool.AsyncConnectionPool):
             await pool.close()
@@ -126,7 +130,7 @@ def flavour(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def mem_factory(flavour: str, pg_dsn: str) -> AsyncIterator[MemoryFactory]:
+async def mem_factory(flavour: str, pg_dsn: str, _resources: None) -> AsyncIterator[MemoryFactory]:
     """Make more memories (other configs or schemas) of this test's flavour; schemas are dropped after."""
     made: list[str] = []
 
@@ -140,14 +144,62 @@ async def mem_factory(flavour: str, pg_dsn: str) -> AsyncIterator[MemoryFactory]
         drop_schema(pg_dsn, name)
 
 
+_RESET = """
+DO $reset$ DECLARE r record; BEGIN
+  FOR r IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = {schema} AND c.relkind IN ('r', 'p') AND NOT c.relname = ANY({tables}) LOOP
+    EXECUTE format('DROP TABLE %I.%I CASCADE', {schema}, r.relname);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS f FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = {schema} AND NOT p.proname = ANY({functions}) LOOP
+    EXECUTE format('DROP FUNCTION %s CASCADE', r.f);
+  END LOOP;
+END $reset$
+"""
+
+
+class SharedSchema:
+    """One migrated schema per (flavour, server), emptied after each test instead of dropped.
+
+    Creating, migrating and dropping a schema per test was about 70 % of the storage suite's time.
+    After a test, whatever it added (tables, functions) is dropped and the memory tables are emptied.
+    """
+
+    def __init__(self, dsn: str, schema: str, memory: Any) -> None:
+        self.dsn, self.schema, self.memory = dsn, schema, memory
+        with psycopg.connect(dsn) as conn:
+            self.tables = [r for (r,) in conn.execute(
+                "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE nspname = %s AND relkind IN ('r', 'p')", (schema,))]
+            self.functions = [r for (r,) in conn.execute(
+                "SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE nspname = %s",
+                (schema,))]
+
+    def reset(self) -> None:
+        q = psycopg.sql.quote
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            conn.execute(_RESET.format(schema=q(self.schema), tables=q(self.tables) + "::text[]",
+                                       functions=q(self.functions) + "::text[]"))  # type: ignore[arg-type]
+            with conn.transaction():
+                for table in self.tables:
+                    if table != "mastra_memory_migrations":
+                        conn.execute(psycopg.sql.SQL("DELETE FROM {}").format(psycopg.sql.Identifier(self.schema, table)))
+
+
+_shared: dict[tuple[str, str], SharedSchema] = {}
+
+
 @pytest.fixture(params=["sync", "async", "sync-pg15", "async-pg15"])
-async def mem(request: pytest.FixtureRequest, pg_dsn: str) -> AsyncIterator[Any]:
-    """A fresh, migrated schema reached through Memory or AsyncMemory, on PostgreSQL 18 or 15."""
+async def mem(request: pytest.FixtureRequest, pg_dsn: str, _resources: None) -> AsyncIterator[Any]:
+    """A migrated, empty schema reached through Memory or AsyncMemory, on PostgreSQL 18 or 15."""
     flavour, _, server = str(request.param).partition("-")
     dsn = request.getfixturevalue("pg15_dsn") if server == "pg15" else pg_dsn
-    schema = fresh_schema()
-    memory = await make_memory(flavour, dsn, schema)
+    key = (flavour, dsn)
+    if key not in _shared:
+        schema = fresh_schema()
+        _shared[key] = SharedSchema(dsn, schema, await make_memory(flavour, dsn, schema))
+    shared = _shared[key]
     try:
-        yield memory
+        yield shared.memory
     finally:
-        drop_schema(dsn, schema)
+        shared.reset()

@@ -131,6 +131,13 @@ def to_utc(value: Any, what: str) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+def to_utc_ms(value: Any, what: str) -> datetime:
+    """:func:`to_utc`, cut to whole milliseconds: Mastra reads times as JavaScript Dates, so a
+    finer time would order differently on the two sides."""
+    moment = to_utc(value, what)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def dumps(value: Any) -> str:
     """JSON text for a jsonb parameter (already validated)."""
     return orjson.dumps(value).decode()

@@ -133,10 +133,6 @@ async def test_we_clone_mastra_reads_lineage_and_messages(mastra: Mastra, ours: 
     assert [t.id for t in await memory.get_clone_history("c4")] == ["src", "c1", "c2", "c4"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cloning a thread whose title is empty: Mastra titles the clone '' "
-    "(title || (source.title ? `Clone of ${source.title}` : '')), clone_thread titles it 'Clone of '"
-))
 async def test_clone_of_an_untitled_thread_is_titled_as_mastra_titles_it(
     mastra: Mastra, ours: Ours, schema: str
 ) -> None:

@@ -96,10 +96,6 @@ async def test_same_millisecond_ties_between_mixed_case_ids_order_as_mastra(
     assert [m.id for m in (await memory.recall("t")).messages] == ids(got[1]["messages"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sub-millisecond created_at: we store Python's microseconds; Mastra reads Dates (ms) and orders messages "
-    "within one millisecond by id, so two messages 0.8 ms apart come back in opposite orders"
-))
 async def test_sub_millisecond_times_order_as_mastra(mastra: Mastra, ours: Ours, schema: str) -> None:
     memory = await ours(schema)
     await memory.create_thread("alice", thread_id="t")
@@ -112,11 +108,6 @@ async def test_sub_millisecond_times_order_as_mastra(mastra: Mastra, ours: Ours,
     assert [m.id for m in (await memory.recall("t")).messages] == ids(got[0]["messages"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "get_messages returns newest first (its docstring says that is Mastra's listMessagesById order), but "
-    "Mastra's listMessagesById returns oldest first: its SQL is ORDER BY createdAt DESC, then "
-    "MessageList.add(...).get.all.db() re-sorts by createdAt ascending"
-))
 async def test_get_messages_orders_as_mastras_list_messages_by_id(mastra: Mastra, ours: Ours, schema: str) -> None:
     memory = await ours(schema)
     await memory.create_thread("alice", thread_id="t")

@@ -155,10 +155,6 @@ async def test_deleted_threads_are_gone_on_both_sides_with_their_vectors(
     assert [t["id"] for t in got[4]["threads"]] == ["t-kept"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Mastra's Memory.deleteThread also runs clearObservationalMemory(threadId, resourceId), deleting the "
-    "thread-scoped OM rows (lookupKey 'thread:<id>'); our delete_thread keeps them"
-))
 async def test_delete_thread_clears_its_observational_memory_as_mastra_does(
     mastra: Mastra, ours: Ours, db: Db, schema: str
 ) -> None:

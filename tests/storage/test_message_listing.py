@@ -307,12 +307,12 @@ async def test_get_messages_of_no_ids_is_empty(mem):
     assert await mem.get_messages([]) == []
 
 
-async def test_get_messages_spans_threads_and_resources_newest_first(mem):
+async def test_get_messages_spans_threads_and_resources_oldest_first(mem):
     await _thread(mem, "t-1", ["a", "b"], start=0, resource_id="user-1")
     await _thread(mem, "t-2", ["c"], start=2, resource_id="user-2")
     found = await mem.get_messages(["a", "c", "b", "missing"])
-    assert texts(found) == ["c", "b", "a"]
-    assert [(m.thread_id, m.resource_id) for m in found] == [("t-2", "user-2"), ("t-1", "user-1"), ("t-1", "user-1")]
+    assert texts(found) == ["a", "b", "c"]  # what Mastra's listMessagesById returns (see tests/interop)
+    assert [(m.thread_id, m.resource_id) for m in found] == [("t-1", "user-1"), ("t-1", "user-1"), ("t-2", "user-2")]
     assert all(m.content.to_dict()["format"] == 2 and m.type == "v2" for m in found)
 
 

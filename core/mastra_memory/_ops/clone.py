@@ -35,7 +35,7 @@ def clone_thread(
     ``start_date``/``end_date`` (inclusive) and ``message_ids`` narrow the selection; taken
     literally, ``message_limit=0`` and ``message_ids=[]`` copy no message (Mastra reads both as
     "no filter"; pass None for that). The new
-    thread's title defaults to ``"Clone of <title>"``, its resource to the source's, and its
+    thread's title defaults to ``"Clone of <title>"`` (``""`` for an untitled source, as Mastra), its resource to the source's, and its
     metadata is ``metadata`` plus ``clone: {sourceThreadId, clonedAt, lastMessageId}``.
 
     Raises:

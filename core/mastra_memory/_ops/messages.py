@@ -11,7 +11,17 @@ from .._errors import InvalidInputError, ProviderError
 from .._plan import Plan, query
 from .._store import Store
 from .._types import DateRange, Include, Message, MessagePage, MessageUpdate
-from .._validate import check_direction, check_id, check_ids, check_metadata, check_page, check_text, dumps, to_utc
+from .._validate import (
+    check_direction,
+    check_id,
+    check_ids,
+    check_metadata,
+    check_page,
+    check_text,
+    dumps,
+    to_utc,
+    to_utc_ms,
+)
 from ..recall._text import chunks, searchable_text, vector_id
 from ..recall._vectors import embed_texts
 from ..storage import _messages as sql_messages
@@ -44,7 +54,7 @@ def _message_row(message: Message, where: str) -> MessageRow:
         role=message.role,
         type=check_text(message.type or "v2", f"{where}.type"),
         content=encode_content(content),
-        created_at=None if message.created_at is None else to_utc(message.created_at, f"{where}.created_at"),
+        created_at=None if message.created_at is None else to_utc_ms(message.created_at, f"{where}.created_at"),
     )
 
 
@@ -256,7 +266,7 @@ def list_messages_by_resource(
 
 
 def get_messages(s: Store, message_ids: Sequence[str]) -> Plan[list[Message]]:
-    """Messages by id from any thread, newest first; unknown ids are skipped."""
+    """Messages by id from any thread, oldest first (as Mastra's ``listMessagesById``); unknown ids are skipped."""
     ids = check_ids(message_ids, "message_ids")
     if not ids:
         return []

@@ -19,7 +19,7 @@ from .._validate import (
     check_page,
     check_text,
     dumps,
-    to_utc,
+    to_utc_ms,
 )
 from ..storage import _rows as rows
 from ..storage import _threads as sql_threads
@@ -76,8 +76,8 @@ def save_thread(
     stmt = sql_threads.upsert_thread(
         s.tables, check_id(thread_id, "thread_id"), check_id(resource_id, "resource_id"),
         check_text(title, "title"), meta,
-        None if created_at is None else to_utc(created_at, "created_at"),
-        None if updated_at is None else to_utc(updated_at, "updated_at"),
+        None if created_at is None else to_utc_ms(created_at, "created_at"),
+        None if updated_at is None else to_utc_ms(updated_at, "updated_at"),
     )
     row = yield from query_one(*stmt)
     assert row is not None
@@ -145,9 +145,8 @@ def update_thread(
 
 
 def delete_thread(s: Store, thread_id: str) -> Plan[bool]:
-    """Delete a thread with its messages and their vectors, in one transaction.
-
-    Returns whether the thread existed. Observational-memory records are kept, as Mastra does.
+    """Delete a thread with its messages, their vectors and its thread-scoped observational
+    memory, in one transaction (as Mastra's ``Memory.deleteThread``). Returns whether it existed.
     """
     thread_id = check_id(thread_id, "thread_id")
     vectors = [r["name"] for r in (yield from query(*sql_threads.vector_tables(s.tables)))]

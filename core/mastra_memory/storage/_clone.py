@@ -48,7 +48,7 @@ def clone_thread(
         "  ELSE false END AS failed),"
         " nt AS (INSERT INTO {threads} (id, \"resourceId\", title, metadata, \"createdAt\", \"updatedAt\","
         " \"createdAtZ\", \"updatedAtZ\")"
-        "  SELECT %(new)s, COALESCE(%(resource)s, src.\"resourceId\"), COALESCE(%(title)s, 'Clone of ' || src.title),"
+        "  SELECT %(new)s, COALESCE(%(resource)s, src.\"resourceId\"), COALESCE(%(title)s, CASE WHEN src.title <> '' THEN 'Clone of ' || src.title ELSE '' END),"
         "  COALESCE(%(metadata)s::jsonb, '{{}}'::jsonb)"
         "   || jsonb_build_object('clone', jsonb_strip_nulls(jsonb_build_object("
         "   'sourceThreadId', src.id,"

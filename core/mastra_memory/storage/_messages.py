@@ -237,9 +237,9 @@ def _windows(t: Tables) -> sql.Composed:
 
 
 def select_messages(t: Tables, ids: list[str]) -> Statement:
-    """Messages by id, newest first (Mastra's listMessagesById order)."""
+    """Messages by id, oldest first (what Mastra's listMessagesById returns)."""
     stmt = sql.SQL(
-        'SELECT {cols} FROM {messages} WHERE id = ANY(%(ids)s::text[]) ORDER BY "createdAt" DESC, id DESC'
+        'SELECT {cols} FROM {messages} WHERE id = ANY(%(ids)s::text[]) ORDER BY "createdAt", id'
     ).format(cols=MESSAGE_COLUMNS, messages=t.messages)
     return stmt, {"ids": ids}
 
@@ -321,6 +321,7 @@ def delete_messages(t: Tables, ids: list[str], vectors: list[str]) -> Statement:
         )
         for i, name in enumerate(vectors)
     ]
+    ctes.append(sql.SQL("bl AS (DELETE FROM {} WHERE message_id IN (SELECT id FROM del))").format(t.backlog))
     ctes.append(sql.SQL(
         "bump AS (UPDATE {} SET \"updatedAt\" = {}, \"updatedAtZ\" = {} WHERE id IN (SELECT thread_id FROM del))"
     ).format(t.threads, NOW_NAIVE, NOW))

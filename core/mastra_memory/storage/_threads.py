@@ -113,8 +113,13 @@ def vector_tables(t: Tables) -> Statement:
 
 
 def delete_thread(t: Tables, thread_id: str, vectors: list[str]) -> Statement:
-    """The thread, its messages and their vectors, in one statement (so one transaction)."""
-    ctes = [sql.SQL("m AS (DELETE FROM {} WHERE thread_id = %(id)s)").format(t.messages)]
+    """The thread, its messages, their vectors and its thread-scoped observational memory, in one
+    statement (so one transaction), as Mastra's ``Memory.deleteThread`` removes them."""
+    ctes = [
+        sql.SQL("m AS (DELETE FROM {} WHERE thread_id = %(id)s RETURNING id)").format(t.messages),
+        sql.SQL("b AS (DELETE FROM {} WHERE message_id IN (SELECT id FROM m))").format(t.backlog),
+        sql.SQL("o AS (DELETE FROM {} WHERE \"lookupKey\" = 'thread:' || %(id)s)").format(t.observational_memory),
+    ]
     ctes += [
         sql.SQL("v{} AS (DELETE FROM {} WHERE metadata->>'thread_id' = %(id)s)").format(
             sql.SQL(str(i)), sql.Identifier(t.schema, name)
