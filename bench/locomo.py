@@ -40,9 +40,13 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo
 
 CONFIGS: dict[str, MemoryConfig] = {
     # Mastra's defaults with semantic recall on: vectors only, top 4, one neighbour each side.
-    "mastra-default": MemoryConfig(last_messages=10, semantic_recall=SemanticRecall(top_k=4, message_range=1, hybrid=False)),
-    "vector": MemoryConfig(last_messages=10, semantic_recall=SemanticRecall(top_k=8, message_range=2, hybrid=False)),
-    "hybrid": MemoryConfig(last_messages=10, semantic_recall=SemanticRecall(top_k=8, message_range=2, hybrid=True)),
+    "mastra-default": MemoryConfig(semantic_recall=SemanticRecall(top_k=4, message_range=1, hybrid=False)),
+    # Our defaults: Mastra's sizes, hybrid recall.
+    "hybrid-default": MemoryConfig(semantic_recall=SemanticRecall()),
+    # A larger budget, vectors only and hybrid: what hybrid adds at the same size.
+    "vector-9x2": MemoryConfig(semantic_recall=SemanticRecall(top_k=9, message_range=2, hybrid=False)),
+    "hybrid-9x2": MemoryConfig(semantic_recall=SemanticRecall(top_k=9, message_range=2)),
+    "hybrid-10x1-2": MemoryConfig(semantic_recall=SemanticRecall(top_k=10, message_range=(1, 2))),
 }
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from ._ops import clone, messages, threads
+from .recall import _backfill as recall_backfill
 from .recall import _context as recall_context
 from .recall._vectors import vector_table
 from ._plan import Plan
@@ -147,6 +148,7 @@ class Operations:
 
     # what an agent needs before a model call
     context = operation(recall_context.context)
+    backfill_embeddings = operation(recall_backfill.backfill_embeddings)
 
     # resources
     get_resource = operation(threads.get_resource)

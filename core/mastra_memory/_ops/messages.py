@@ -23,6 +23,7 @@ from .._validate import (
     to_utc_ms,
 )
 from ..recall._text import chunks, searchable_text, vector_id
+from ..recall._backfill import embed_stored
 from ..recall._vectors import embed_texts
 from ..storage import _messages as sql_messages
 from ..storage import _rows as rows
@@ -307,7 +308,8 @@ def update_messages(s: Store, updates: Sequence[MessageUpdate]) -> Plan[list[Mes
 
     Content merges into the stored content (top-level keys replace; ``metadata`` merges one
     level deeper). Threads losing or gaining a message get their ``updated_at`` bumped.
-    Unknown ids are skipped.
+    Unknown ids are skipped. With semantic recall on, changed messages are re-embedded (stale
+    vectors removed); if the embedder fails they are queued for ``backfill_embeddings``.
 
     Raises:
         InvalidInputError: a malformed update.
@@ -326,7 +328,13 @@ def update_messages(s: Store, updates: Sequence[MessageUpdate]) -> Plan[list[Mes
             )
         merged[message_id] = patch
     found = yield from query(*sql_messages.update_messages(s.tables, list(merged), list(merged.values())))
-    return sorted((rows.message(r) for r in found), key=lambda m: (m.created_at, m.id or ""))
+    updated = sorted((rows.message(r) for r in found), key=lambda m: (m.created_at, m.id or ""))
+    if s.config.recall is not None and s.embedder is not None:
+        # New text, or a move to another thread or resource, needs new vectors (their metadata
+        # names the thread and resource); Mastra re-embeds changed messages the same way.
+        changed = {u.id for u in updates if u.content is not None or u.thread_id is not None or u.resource_id is not None}
+        yield from embed_stored(s, [m for m in updated if m.id in changed])
+    return updated
 
 
 def delete_messages(s: Store, message_ids: Sequence[str]) -> Plan[int]:

@@ -10,6 +10,7 @@ message of their thread, 1 ms apart, even when two processes save to one thread 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime
 
 from psycopg import sql
@@ -118,37 +119,89 @@ def save_messages(
         "owner": SQLSTATE_OWNERSHIP,
         "backlog": backlog or [],
     }
-    if vectors is not None:
-        params.update(v_ids=vectors.vector_ids, v_messages=vectors.message_ids, v_contents=vectors.contents,
-                      v_embeddings=vectors.embeddings)
+    params.update(_vector_params(vectors))
     return stmt, params
 
 
 def _vector_ctes(t: Tables, vectors: VectorRows | None, track_backlog: bool) -> sql.Composable:
-    parts: list[sql.Composable] = []
-    if vectors is not None:
-        v = vectors
-        parts.append(sql.SQL(
-            ", vdel AS (DELETE FROM {tbl} d WHERE d.metadata->>'message_id' IN (SELECT id FROM ins)"
-            "  AND d.vector_id <> ALL(%(v_ids)s::text[]))"
-            ", vins AS (INSERT INTO {tbl} (vector_id, embedding, metadata)"
-            "  SELECT x.vector_id, x.embedding::{vtype}, jsonb_build_object('message_id', s.id, 'thread_id',"
-            " s.thread_id,"
-            "   'resource_id', s.resource_id, 'role', s.role, 'content', x.content, 'created_at',"
-            "   to_char(i.\"createdAtZ\" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))"
-            "  FROM unnest(%(v_ids)s::text[], %(v_messages)s::text[], %(v_contents)s::text[], %(v_embeddings)s::text[])"
-            "   AS x(vector_id, message_id, content, embedding)"
-            "  JOIN ins i ON i.id = x.message_id JOIN stamped s ON s.id = x.message_id"
-            "  ON CONFLICT (namespace, vector_id) DO UPDATE SET embedding = EXCLUDED.embedding, metadata ="
-            " EXCLUDED.metadata)"
-        ).format(tbl=v.table.table, vtype=v.table.vector_type))
-    if track_backlog:
-        parts.append(sql.SQL(
-            ", bq AS (INSERT INTO {b} (message_id) SELECT unnest(%(backlog)s::text[]) ON CONFLICT DO NOTHING)"
-            ", bd AS (DELETE FROM {b} WHERE message_id IN (SELECT id FROM ins) AND message_id <>"
-            " ALL(%(backlog)s::text[]))"
-        ).format(b=t.backlog))
-    return sql.Composed(parts)
+    """Vector and backlog CTEs of the save statement, over what it inserted."""
+    saved = sql.SQL(
+        ", saved AS (SELECT s.id, s.thread_id, s.resource_id, s.role, i.\"createdAtZ\" AS created_z"
+        " FROM ins i JOIN stamped s ON s.id = i.id)"
+    )
+    return sql.Composed([saved, _vectors_of_saved(vectors), _backlog_of_saved(t) if track_backlog else sql.SQL("")])
+
+
+def _vectors_of_saved(vectors: VectorRows | None) -> sql.Composable:
+    """Write ``vectors`` for the messages in the ``saved`` CTE and drop their other vector rows."""
+    if vectors is None:
+        return sql.SQL("")
+    return sql.SQL(
+        ", vdel AS (DELETE FROM {tbl} d WHERE d.metadata->>'message_id' IN (SELECT id FROM saved)"
+        "  AND d.vector_id <> ALL(%(v_ids)s::text[]))"
+        ", vins AS (INSERT INTO {tbl} (vector_id, embedding, metadata)"
+        "  SELECT x.vector_id, x.embedding::{vtype}, jsonb_build_object('message_id', s.id, 'thread_id', s.thread_id,"
+        "   'resource_id', s.resource_id, 'role', s.role, 'content', x.content, 'created_at',"
+        "   to_char(s.created_z AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))"
+        "  FROM unnest(%(v_ids)s::text[], %(v_messages)s::text[], %(v_contents)s::text[], %(v_embeddings)s::text[])"
+        "   AS x(vector_id, message_id, content, embedding) JOIN saved s ON s.id = x.message_id"
+        "  ON CONFLICT (namespace, vector_id) DO UPDATE SET embedding = EXCLUDED.embedding,"
+        "  metadata = EXCLUDED.metadata)"
+    ).format(tbl=vectors.table.table, vtype=vectors.table.vector_type)
+
+
+def _backlog_of_saved(t: Tables) -> sql.Composable:
+    """Queue ``%(backlog)s`` for backfill; the other saved messages leave the queue."""
+    return sql.SQL(
+        ", bq AS (INSERT INTO {b} (message_id) SELECT unnest(%(backlog)s::text[]) ON CONFLICT DO NOTHING)"
+        ", bd AS (DELETE FROM {b} WHERE message_id IN (SELECT id FROM saved) AND message_id <> ALL(%(backlog)s::text[]))"
+    ).format(b=t.backlog)
+
+
+def _vector_params(vectors: VectorRows | None) -> dict[str, Any]:
+    if vectors is None:
+        return {}
+    return {"v_ids": vectors.vector_ids, "v_messages": vectors.message_ids, "v_contents": vectors.contents,
+            "v_embeddings": vectors.embeddings}
+
+
+def write_vectors(t: Tables, message_ids: list[str], vectors: VectorRows | None, backlog: list[str]) -> Statement:
+    """Give existing messages new vectors (backfill, re-embedding after an update).
+
+    The messages' other vector rows go; ``backlog`` ids stay queued, the rest leave the queue.
+    """
+    stmt = sql.SQL(
+        "WITH saved AS (SELECT m.id, m.thread_id, m.\"resourceId\" AS resource_id, m.role,"
+        " COALESCE(m.\"createdAtZ\", m.\"createdAt\" AT TIME ZONE 'UTC') AS created_z FROM {messages} m"
+        " WHERE m.id = ANY(%(processed)s::text[])){vectors}{backlog} SELECT count(*) AS processed FROM saved"
+    ).format(messages=t.messages, vectors=_vectors_of_saved(vectors), backlog=_backlog_of_saved(t))
+    return stmt, {"processed": message_ids, "backlog": backlog, **_vector_params(vectors)}
+
+
+def backlog_page(t: Tables, limit: int) -> Statement:
+    """Queued messages (oldest first), for backfill."""
+    stmt = sql.SQL(
+        "SELECT {cols} FROM {b} q JOIN {messages} m ON m.id = q.message_id ORDER BY q.queued_at, q.message_id"
+        " LIMIT %(limit)s"
+    ).format(cols=prefixed(MESSAGE_COLUMNS, "m"), b=t.backlog, messages=t.messages)
+    return stmt, {"limit": limit}
+
+
+def orphan_backlog(t: Tables) -> Statement:
+    """Drop queue entries whose message no longer exists."""
+    stmt = sql.SQL("DELETE FROM {b} q WHERE NOT EXISTS (SELECT 1 FROM {m} WHERE id = q.message_id)").format(
+        b=t.backlog, m=t.messages
+    )
+    return stmt, {}
+
+
+def messages_after(t: Tables, after: str, limit: int, resource_id: str | None) -> Statement:
+    """Every message in id order (keyset pages), optionally of one resource: for a full backfill scan."""
+    where = sql.SQL(' AND m."resourceId" = %(resource)s') if resource_id is not None else sql.SQL("")
+    stmt = sql.SQL("SELECT {cols} FROM {messages} m WHERE m.id > %(after)s{where} ORDER BY m.id LIMIT %(limit)s").format(
+        cols=prefixed(MESSAGE_COLUMNS, "m"), messages=t.messages, where=where
+    )
+    return stmt, {"after": after, "limit": limit, "resource": resource_id}
 
 
 @dataclass(frozen=True, slots=True)
