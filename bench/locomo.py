@@ -12,7 +12,7 @@ in the context (system blocks and messages), and the context's size in tokens.
 
 The data (LoCoMo, CC BY-NC 4.0) is read from --data and never copied. Categories are reported by
 number (1 multi-hop, 2 temporal, 3 open-domain, 4 single-hop, 5 adversarial); "overall" averages
-categories 1–4, as the Mem0 paper does.
+categories 1-4, as the Mem0 paper does.
 """
 
 from __future__ import annotations
@@ -149,7 +149,9 @@ def run(dsn: str, data: list[dict[str, Any]], name: str, config: MemoryConfig) -
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="locomo_dev.json (default: ../shared/data)")
-    parser.add_argument("--config", action="append", choices=sorted(CONFIGS), help="configurations to run (default: all)")
+    parser.add_argument(
+        "--config", action="append", choices=sorted(CONFIGS), help="configurations to run (default: all)"
+    )
     parser.add_argument("--dsn", help="PostgreSQL with pgvector (default: an embedded server in a temporary directory)")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args()
@@ -170,8 +172,11 @@ def main() -> int:
                 server.stop()
     for r in results:
         cats = " ".join(f"c{c}={v}" for c, v in r["per_category_pct"].items())
-        print(f"{r['config']:>15}: coverage {r['coverage_pct']}% at {r['mean_context_tokens']} tokens; {cats}; "
-              f"context p50 {r['context_latency_ms']['p50']} ms p95 {r['context_latency_ms']['p95']} ms", file=sys.stderr)
+        print(
+            f"{r['config']:>15}: coverage {r['coverage_pct']}% at {r['mean_context_tokens']} tokens; {cats}; "
+            f"context p50 {r['context_latency_ms']['p50']} ms p95 {r['context_latency_ms']['p95']} ms",
+            file=sys.stderr,
+        )
     if args.json:
         base = next((r for r in results if r["config"] == "mastra-default"), None)
         summary = {"results": results}

@@ -43,7 +43,32 @@ TOPICS = [
     "dog puppy vet vaccine walk leash food training treats",
     "weather rain forecast umbrella storm temperature wind snow sunny",
 ]
-FILLER = "the a to and of i you it is for on with can my please what how about this that next week help need".split()
+FILLER = [
+    "the",
+    "a",
+    "to",
+    "and",
+    "of",
+    "i",
+    "you",
+    "it",
+    "is",
+    "for",
+    "on",
+    "with",
+    "can",
+    "my",
+    "please",
+    "what",
+    "how",
+    "about",
+    "this",
+    "that",
+    "next",
+    "week",
+    "help",
+    "need",
+]
 
 
 class Rng:
@@ -69,7 +94,9 @@ class CountingCursor(psycopg.Cursor[Any]):
 
 
 def sentence(rng: Rng, topic: list[str], words: int) -> str:
-    return " ".join(topic[int(rng() * len(topic))] if rng() < 0.55 else FILLER[int(rng() * len(FILLER))] for _ in range(words))
+    return " ".join(
+        topic[int(rng() * len(topic))] if rng() < 0.55 else FILLER[int(rng() * len(FILLER))] for _ in range(words)
+    )
 
 
 def pct(values: list[float], p: float) -> float:
@@ -98,8 +125,12 @@ def run(dsn: str, n: int, threads: int, calls: int, seed: int) -> dict[str, Any]
     rng = Rng(seed)
     schema = f"bench_{os.getpid()}"
     pool = psycopg_pool.ConnectionPool(
-        dsn, kwargs={"autocommit": True, "cursor_factory": CountingCursor}, min_size=1, max_size=2,
-        configure=configure_connection, open=True,
+        dsn,
+        kwargs={"autocommit": True, "cursor_factory": CountingCursor},
+        min_size=1,
+        max_size=2,
+        configure=configure_connection,
+        open=True,
     )
     memory = Memory(pool, schema=schema)
     memory.migrate()
@@ -112,17 +143,25 @@ def run(dsn: str, n: int, threads: int, calls: int, seed: int) -> dict[str, Any]
     def message(role: str, tid: str, text: str) -> Message:
         nonlocal seq
         seq += 1
-        return Message.of(role, text, id=f"bm-{seq:07d}", thread_id=tid, resource_id="bench-user",  # type: ignore[arg-type]
-                          created_at=base + timedelta(seconds=seq))
+        return Message.of(
+            role,
+            text,
+            id=f"bm-{seq:07d}",
+            thread_id=tid,
+            resource_id="bench-user",  # type: ignore[arg-type]
+            created_at=base + timedelta(seconds=seq),
+        )
 
     turns = []
     for _ in range(n // 2 // threads):
         for t, tid in enumerate(thread_ids):
             topic = TOPICS[t % len(TOPICS)].split()
-            turns.append([
-                message("user", tid, sentence(rng, topic, 8 + int(rng() * 10)) + "?"),
-                message("assistant", tid, sentence(rng, topic, 20 + int(rng() * 25)) + "."),
-            ])
+            turns.append(
+                [
+                    message("user", tid, sentence(rng, topic, 8 + int(rng() * 10)) + "?"),
+                    message("assistant", tid, sentence(rng, topic, 20 + int(rng() * 25)) + "."),
+                ]
+            )
     for turn in turns:
         for m in turn:
             m.type = "text"
@@ -192,10 +231,17 @@ def main() -> int:
             if server is not None:
                 server.stop()
     s, r = result["save"], result["recall_last_20"]
-    print(f"save turn (2 messages): {s['messages_per_second']} msg/s, p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, "
-          f"{s['sql_statements_per_call']} statement(s) and {s['write_transactions_per_call']} write transaction(s) per call", file=sys.stderr)
-    print(f"recall last 20: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, {r['sql_statements_per_call']} statement(s) "
-          f"per call, {r['avg_messages_returned']} messages returned", file=sys.stderr)
+    print(
+        f"save turn (2 messages): {s['messages_per_second']} msg/s, p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, "
+        f"{s['sql_statements_per_call']} statement(s) and {s['write_transactions_per_call']} write transaction(s)"
+        " per call",
+        file=sys.stderr,
+    )
+    print(
+        f"recall last 20: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, {r['sql_statements_per_call']} statement(s) "
+        f"per call, {r['avg_messages_returned']} messages returned",
+        file=sys.stderr,
+    )
     if args.json:
         print(json.dumps(result))
     return 0

@@ -168,22 +168,36 @@ class SharedSchema:
     def __init__(self, dsn: str, schema: str, memory: Any) -> None:
         self.dsn, self.schema, self.memory = dsn, schema, memory
         with psycopg.connect(dsn) as conn:
-            self.tables = [r for (r,) in conn.execute(
-                "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE nspname = %s AND relkind IN ('r', 'p')", (schema,))]
-            self.functions = [r for (r,) in conn.execute(
-                "SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE nspname = %s",
-                (schema,))]
+            self.tables = [
+                r
+                for (r,) in conn.execute(
+                    "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE nspname = %s AND relkind IN ('r', 'p')",
+                    (schema,),
+                )
+            ]
+            self.functions = [
+                r
+                for (r,) in conn.execute(
+                    "SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE nspname = %s",
+                    (schema,),
+                )
+            ]
 
     def reset(self) -> None:
         q = psycopg.sql.quote
         with psycopg.connect(self.dsn, autocommit=True) as conn:
-            conn.execute(_RESET.format(schema=q(self.schema), tables=q(self.tables) + "::text[]",
-                                       functions=q(self.functions) + "::text[]"))  # type: ignore[arg-type]
+            conn.execute(
+                _RESET.format(
+                    schema=q(self.schema), tables=q(self.tables) + "::text[]", functions=q(self.functions) + "::text[]"
+                )
+            )  # type: ignore[arg-type]
             with conn.transaction():
                 for table in self.tables:
                     if table != "mastra_memory_migrations":
-                        conn.execute(psycopg.sql.SQL("DELETE FROM {}").format(psycopg.sql.Identifier(self.schema, table)))
+                        conn.execute(
+                            psycopg.sql.SQL("DELETE FROM {}").format(psycopg.sql.Identifier(self.schema, table))
+                        )
 
 
 _shared: dict[tuple[str, str], SharedSchema] = {}

@@ -7,7 +7,7 @@ Python agents share one memory. Start with :meth:`Memory.connect` or :meth:`Asyn
 
 import contextlib
 
-from ._config import MemoryConfig
+from ._config import MemoryConfig, SemanticRecall
 from ._content import MessageContent, Part
 from ._errors import (
     ConflictError,
@@ -35,6 +35,7 @@ from ._types import (
     Thread,
     ThreadPage,
 )
+from .recall import ContextDiagnostics, MemoryContext, RecallHit
 
 __version__ = "0.1.0"
 
@@ -43,6 +44,7 @@ __all__ = [
     "CloneInfo",
     "CloneResult",
     "ConflictError",
+    "ContextDiagnostics",
     "DateRange",
     "ExtensionMissingError",
     "Include",
@@ -50,6 +52,7 @@ __all__ = [
     "MastraMemoryError",
     "Memory",
     "MemoryConfig",
+    "MemoryContext",
     "Message",
     "MessageContent",
     "MessagePage",
@@ -59,9 +62,11 @@ __all__ = [
     "Part",
     "PoolTimeoutError",
     "ProviderError",
+    "RecallHit",
     "Resource",
     "Role",
     "SchemaError",
+    "SemanticRecall",
     "StorageError",
     "Thread",
     "ThreadPage",

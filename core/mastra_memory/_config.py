@@ -51,7 +51,9 @@ class SemanticRecall:
         if self.scope not in ("resource", "thread"):
             raise InvalidInputError(f"semantic_recall.scope must be 'resource' or 'thread', got {self.scope!r}")
         if self.threshold is not None and not (isinstance(self.threshold, int | float) and -1 <= self.threshold <= 1):
-            raise InvalidInputError(f"semantic_recall.threshold must be a cosine similarity in [-1, 1], got {self.threshold!r}")
+            raise InvalidInputError(
+                f"semantic_recall.threshold must be a cosine similarity in [-1, 1], got {self.threshold!r}"
+            )
 
     @property
     def window(self) -> tuple[int, int]:

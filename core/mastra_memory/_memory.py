@@ -67,8 +67,9 @@ class Memory(Operations, SyncRunner):
 
         ``embedder`` embeds messages for semantic recall (default: the offline
         :class:`~mastra_memory.embedding.LocalEmbedder` when recall is on). ``migrate`` creates or
-        upgrades the tables first, and with semantic recall the vector table of the embedder's dimension. ``prepare`` forces prepared statements
-        on or off; by default they are off for Supabase's transaction pooler and on elsewhere.
+        upgrades the tables first, and with semantic recall the vector table of the embedder's
+        dimension. ``prepare`` forces prepared statements on or off; by default they are off for
+        Supabase's transaction pooler and on elsewhere.
         ``data_dir`` places the embedded server's data (see :mod:`mastra_memory.embedded`).
 
         Raises:
@@ -79,7 +80,9 @@ class Memory(Operations, SyncRunner):
         if dsn is None:
             embedded = EmbeddedPostgres(data_dir)
             dsn = embedded.start()
-        memory = cls(sync_pool(dsn, prepare, min_size, max_size, timeout), config=config, schema=schema, embedder=embedder)
+        memory = cls(
+            sync_pool(dsn, prepare, min_size, max_size, timeout), config=config, schema=schema, embedder=embedder
+        )
         memory._owns_pool, memory._embedded = True, embedded
         if migrate:
             try:
@@ -171,7 +174,9 @@ class AsyncMemory(Operations, AsyncRunner):
         if dsn is None:
             embedded = EmbeddedPostgres(data_dir)
             dsn = await asyncio.to_thread(embedded.start)  # starting a server process is blocking work
-        memory = cls(async_pool(dsn, prepare, min_size, max_size, timeout), config=config, schema=schema, embedder=embedder)
+        memory = cls(
+            async_pool(dsn, prepare, min_size, max_size, timeout), config=config, schema=schema, embedder=embedder
+        )
         memory._owns_pool, memory._embedded = True, embedded
         if migrate:
             try:

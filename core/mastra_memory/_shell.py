@@ -15,11 +15,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from ._ops import clone, messages, threads
+from ._plan import Plan
+from ._store import Store
 from .recall import _backfill as recall_backfill
 from .recall import _context as recall_context
 from .recall._vectors import vector_table
-from ._plan import Plan
-from ._store import Store
 from .storage._migrations import migrate as migrate_plan
 
 P = ParamSpec("P")

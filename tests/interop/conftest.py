@@ -134,8 +134,12 @@ def mastra(node: str, pg_dsn: str) -> Mastra:
         if embedder_dim is not None:
             request["embedderDim"] = embedder_dim
         proc = await asyncio.create_subprocess_exec(
-            node, str(CLI), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, cwd=str(INTEROP_DIR),
+            node,
+            str(CLI),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=str(INTEROP_DIR),
         )
         try:
             out, err = await asyncio.wait_for(proc.communicate(json.dumps(request).encode()), CALL_TIMEOUT_S)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from mastra_memory import Message
 
 from . import as_mastra_message, as_mastra_thread, iso_ms, mastra_message, op, parse_iso, ref
@@ -17,26 +15,39 @@ TIMES = ["2025-03-01T12:00:00.000Z", "2025-03-01T12:01:00.250Z", "2025-03-01T12:
 
 def mastra_messages(thread_id: str, resource_id: str) -> list[dict[str, Any]]:
     return [
-        {"id": f"{thread_id}-m{i}", "threadId": thread_id, "resourceId": resource_id,
-         "role": "user" if i % 2 == 0 else "assistant", "createdAt": at,
-         "content": {"format": 2, "parts": [{"type": "text", "text": f"message {i}"}], "metadata": {"i": i}}}
+        {
+            "id": f"{thread_id}-m{i}",
+            "threadId": thread_id,
+            "resourceId": resource_id,
+            "role": "user" if i % 2 == 0 else "assistant",
+            "createdAt": at,
+            "content": {"format": 2, "parts": [{"type": "text", "text": f"message {i}"}], "metadata": {"i": i}},
+        }
         for i, at in enumerate(TIMES)
     ]
 
 
 async def test_mastra_clones_we_read_lineage_and_messages(mastra: Mastra, ours: Ours, schema: str) -> None:
-    got = await mastra(schema, [
-        op("createThread", threadId="src", resourceId="alice", title="Trip", metadata={"channel": "web"}),
-        op("saveMessages", messages=mastra_messages("src", "alice")),
-        op("cloneThread", sourceThreadId="src", newThreadId="c1", title="Branch", metadata={"purpose": "try"}),
-        op("cloneThread", sourceThreadId="c1", newThreadId="c2", options={"messageLimit": 2}),
-        op("cloneThread", sourceThreadId="src", newThreadId="c3", resourceId="bob",
-           options={"messageFilter": {"startDate": TIMES[1], "endDate": TIMES[2]}}),
-        op("memoryCall", method="getCloneHistory", args=["c2"]),
-        op("listMessages", threadId="c1", perPage=False, orderBy=ASC),
-        op("getThreadById", threadId="c1"),
-        op("memoryCall", method="listClones", args=["src", "alice"]),
-    ])
+    got = await mastra(
+        schema,
+        [
+            op("createThread", threadId="src", resourceId="alice", title="Trip", metadata={"channel": "web"}),
+            op("saveMessages", messages=mastra_messages("src", "alice")),
+            op("cloneThread", sourceThreadId="src", newThreadId="c1", title="Branch", metadata={"purpose": "try"}),
+            op("cloneThread", sourceThreadId="c1", newThreadId="c2", options={"messageLimit": 2}),
+            op(
+                "cloneThread",
+                sourceThreadId="src",
+                newThreadId="c3",
+                resourceId="bob",
+                options={"messageFilter": {"startDate": TIMES[1], "endDate": TIMES[2]}},
+            ),
+            op("memoryCall", method="getCloneHistory", args=["c2"]),
+            op("listMessages", threadId="c1", perPage=False, orderBy=ASC),
+            op("getThreadById", threadId="c1"),
+            op("memoryCall", method="listClones", args=["src", "alice"]),
+        ],
+    )
     c1_made, c2_made, c3_made = got[2], got[3], got[4]
     memory = await ours(schema)
 
@@ -62,9 +73,11 @@ async def test_mastra_clones_we_read_lineage_and_messages(mastra: Mastra, ours: 
     assert [t.id for t in history] == ["src", "c1", "c2"]
     assert (await memory.get_source_thread("c2")) == c1
     assert await memory.get_source_thread("src") is None
-    assert sorted(t.id for t in await memory.list_clones("src", resource_id="alice")) == sorted(
-        t["id"] for t in got[8]
-    ) == ["c1"]
+    assert (
+        sorted(t.id for t in await memory.list_clones("src", resource_id="alice"))
+        == sorted(t["id"] for t in got[8])
+        == ["c1"]
+    )
     assert sorted(t.id for t in await memory.list_clones("src")) == ["c1", "c3"]
 
     # the copied messages: Mastra's new ids, the source's times, roles and content
@@ -89,34 +102,49 @@ async def test_mastra_clones_we_read_lineage_and_messages(mastra: Mastra, ours: 
 async def test_we_clone_mastra_reads_lineage_and_messages(mastra: Mastra, ours: Ours, schema: str) -> None:
     memory = await ours(schema)
     await memory.create_thread("alice", thread_id="src", title="Trip", metadata={"channel": "web"})
-    source = await memory.save_messages([
-        Message.of("user" if i % 2 == 0 else "assistant", {"format": 2, "parts": [{"type": "text", "text": f"m{i}"}]},
-                   id=f"src-m{i}", thread_id="src", created_at=parse_iso(at))
-        for i, at in enumerate(TIMES)
-    ])
+    source = await memory.save_messages(
+        [
+            Message.of(
+                "user" if i % 2 == 0 else "assistant",
+                {"format": 2, "parts": [{"type": "text", "text": f"m{i}"}]},
+                id=f"src-m{i}",
+                thread_id="src",
+                created_at=parse_iso(at),
+            )
+            for i, at in enumerate(TIMES)
+        ]
+    )
     c1 = await memory.clone_thread("src", new_thread_id="c1", title="Branch", metadata={"purpose": "try"})
     c2 = await memory.clone_thread("c1", new_thread_id="c2", message_limit=2)
     c3 = await memory.clone_thread(
-        "src", new_thread_id="c3", resource_id="bob",
-        start_date=parse_iso(TIMES[1]), end_date=parse_iso(TIMES[2]),
+        "src",
+        new_thread_id="c3",
+        resource_id="bob",
+        start_date=parse_iso(TIMES[1]),
+        end_date=parse_iso(TIMES[2]),
     )
 
-    got = await mastra(schema, [
-        op("getThreadById", threadId="c1"),
-        op("listMessages", threadId="c1", perPage=False, orderBy=ASC),
-        op("memoryCall", method="getCloneHistory", args=["c2"]),
-        op("memoryCall", method="getSourceThread", args=["c2"]),
-        op("memoryCall", method="isClone", args=[ref(0)]),
-        op("memoryCall", method="listClones", args=["src"]),
-        op("recall", threadId="c2", resourceId="alice"),
-        op("listMessages", threadId="c3", perPage=False, orderBy=ASC),
-        # Mastra clones our clone: our lineage metadata carries on
-        op("cloneThread", sourceThreadId="c2", newThreadId="c4"),
-        op("memoryCall", method="getCloneHistory", args=["c4"]),
-    ])
+    got = await mastra(
+        schema,
+        [
+            op("getThreadById", threadId="c1"),
+            op("listMessages", threadId="c1", perPage=False, orderBy=ASC),
+            op("memoryCall", method="getCloneHistory", args=["c2"]),
+            op("memoryCall", method="getSourceThread", args=["c2"]),
+            op("memoryCall", method="isClone", args=[ref(0)]),
+            op("memoryCall", method="listClones", args=["src"]),
+            op("recall", threadId="c2", resourceId="alice"),
+            op("listMessages", threadId="c3", perPage=False, orderBy=ASC),
+            # Mastra clones our clone: our lineage metadata carries on
+            op("cloneThread", sourceThreadId="c2", newThreadId="c4"),
+            op("memoryCall", method="getCloneHistory", args=["c4"]),
+        ],
+    )
     assert got[0] == as_mastra_thread(c1.thread)
     assert got[0]["metadata"]["clone"] == {
-        "sourceThreadId": "src", "clonedAt": iso_ms(c1.thread.created_at), "lastMessageId": "src-m3",
+        "sourceThreadId": "src",
+        "clonedAt": iso_ms(c1.thread.created_at),
+        "lastMessageId": "src-m3",
     }
     assert got[0]["metadata"]["purpose"] == "try"
     assert [mastra_message(m) for m in got[1]["messages"]] == [as_mastra_message(m) for m in c1.messages]

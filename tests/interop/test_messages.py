@@ -13,7 +13,12 @@ from .conftest import Db, Mastra, Ours
 ASC = {"field": "createdAt", "direction": "ASC"}
 
 THREAD_METADATA: dict[str, Any] = {
-    "tags": ["travel", "été"], "channel": "web", "priority": 2, "pinned": True, "ratio": 0.25, "none": None,
+    "tags": ["travel", "été"],
+    "channel": "web",
+    "priority": 2,
+    "pinned": True,
+    "ratio": 0.25,
+    "none": None,
     "nested": {"a": {"b": [1, {"c": "d"}]}},
 }
 
@@ -27,28 +32,78 @@ ASSISTANT_CONTENT: dict[str, Any] = {
     "format": 2,
     "parts": [
         {"type": "step-start"},
-        {"type": "reasoning", "reasoning": "I need the weather and the local time.",
-         "details": [{"type": "text", "text": "I need the weather and the local time."}]},
-        {"type": "tool-invocation", "toolInvocation": {
-            "state": "result", "step": 0, "toolCallId": "call_w1", "toolName": "getWeather",
-            "args": {"city": "Paris", "day": "tomorrow"}, "result": {"tempC": 14, "condition": "light rain"}}},
-        {"type": "tool-invocation", "toolInvocation": {
-            "state": "result", "step": 0, "toolCallId": "call_t1", "toolName": "getTime",
-            "args": {"tz": "Europe/Paris"}, "result": "10:00"}},
-        {"type": "tool-invocation", "toolInvocation": {
-            "state": "result", "step": 0, "toolCallId": "call_n1", "toolName": "noop", "args": {}, "result": None}},
+        {
+            "type": "reasoning",
+            "reasoning": "I need the weather and the local time.",
+            "details": [{"type": "text", "text": "I need the weather and the local time."}],
+        },
+        {
+            "type": "tool-invocation",
+            "toolInvocation": {
+                "state": "result",
+                "step": 0,
+                "toolCallId": "call_w1",
+                "toolName": "getWeather",
+                "args": {"city": "Paris", "day": "tomorrow"},
+                "result": {"tempC": 14, "condition": "light rain"},
+            },
+        },
+        {
+            "type": "tool-invocation",
+            "toolInvocation": {
+                "state": "result",
+                "step": 0,
+                "toolCallId": "call_t1",
+                "toolName": "getTime",
+                "args": {"tz": "Europe/Paris"},
+                "result": "10:00",
+            },
+        },
+        {
+            "type": "tool-invocation",
+            "toolInvocation": {
+                "state": "result",
+                "step": 0,
+                "toolCallId": "call_n1",
+                "toolName": "noop",
+                "args": {},
+                "result": None,
+            },
+        },
         {"type": "step-start"},
-        {"type": "text", "text": "Tomorrow: light rain, about 14 °C. It is 10:00 in Paris.",
-         "providerMetadata": {"openai": {"itemId": "msg_1"}}},
-        {"type": "source", "source": {"sourceType": "url", "id": "src-1", "url": "https://example.com/paris",
-                                      "title": "Paris weather"}},
+        {
+            "type": "text",
+            "text": "Tomorrow: light rain, about 14 °C. It is 10:00 in Paris.",
+            "providerMetadata": {"openai": {"itemId": "msg_1"}},
+        },
+        {
+            "type": "source",
+            "source": {
+                "sourceType": "url",
+                "id": "src-1",
+                "url": "https://example.com/paris",
+                "title": "Paris weather",
+            },
+        },
         {"type": "file", "data": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUg==", "mimeType": "image/png"},
     ],
     "toolInvocations": [
-        {"state": "result", "step": 0, "toolCallId": "call_w1", "toolName": "getWeather",
-         "args": {"city": "Paris", "day": "tomorrow"}, "result": {"tempC": 14, "condition": "light rain"}},
-        {"state": "result", "step": 0, "toolCallId": "call_t1", "toolName": "getTime",
-         "args": {"tz": "Europe/Paris"}, "result": "10:00"},
+        {
+            "state": "result",
+            "step": 0,
+            "toolCallId": "call_w1",
+            "toolName": "getWeather",
+            "args": {"city": "Paris", "day": "tomorrow"},
+            "result": {"tempC": 14, "condition": "light rain"},
+        },
+        {
+            "state": "result",
+            "step": 0,
+            "toolCallId": "call_t1",
+            "toolName": "getTime",
+            "args": {"tz": "Europe/Paris"},
+            "result": "10:00",
+        },
     ],
     "reasoning": "I need the weather and the local time.",
     "metadata": {"model": "fake-model-1", "usage": {"inputTokens": 12, "outputTokens": 30}},
@@ -60,15 +115,25 @@ FILE_CONTENT: dict[str, Any] = {
         {"type": "file", "data": "https://example.com/ticket.pdf", "mimeType": "application/pdf"},
         {"type": "text", "text": "Here is my ticket."},
     ],
-    "experimental_attachments": [{"name": "ticket.pdf", "contentType": "application/pdf",
-                                  "url": "https://example.com/ticket.pdf"}],
+    "experimental_attachments": [
+        {"name": "ticket.pdf", "contentType": "application/pdf", "url": "https://example.com/ticket.pdf"}
+    ],
     "content": "Here is my ticket.",
 }
 
 CALL_CONTENT: dict[str, Any] = {  # a tool call still waiting for its result
     "format": 2,
-    "parts": [{"type": "tool-invocation", "toolInvocation": {
-        "state": "call", "toolCallId": "call_b1", "toolName": "book", "args": {"train": "TGV 6201"}}}],
+    "parts": [
+        {
+            "type": "tool-invocation",
+            "toolInvocation": {
+                "state": "call",
+                "toolCallId": "call_b1",
+                "toolName": "book",
+                "args": {"train": "TGV 6201"},
+            },
+        }
+    ],
 }
 
 # id, role, content, createdAt (None: the writer stamps it), type
@@ -84,8 +149,14 @@ SCRIPT: list[tuple[str, str, dict[str, Any], str | None, str]] = [
 def mastra_script(thread_id: str, resource_id: str) -> list[dict[str, Any]]:
     out = []
     for message_id, role, content, at, kind in SCRIPT:
-        message: dict[str, Any] = {"id": message_id, "threadId": thread_id, "resourceId": resource_id, "role": role,
-                                   "content": content, "type": kind}
+        message: dict[str, Any] = {
+            "id": message_id,
+            "threadId": thread_id,
+            "resourceId": resource_id,
+            "role": role,
+            "content": content,
+            "type": kind,
+        }
         if at is not None:
             message["createdAt"] = at
         out.append(message)
@@ -95,8 +166,13 @@ def mastra_script(thread_id: str, resource_id: str) -> list[dict[str, Any]]:
 def our_script(thread_id: str) -> list[Message]:
     out = []
     for message_id, role, content, at, kind in SCRIPT:
-        message = Message.of(role, content, id=message_id, thread_id=thread_id,  # type: ignore[arg-type]
-                             created_at=None if at is None else parse_iso(at))
+        message = Message.of(
+            role,
+            content,
+            id=message_id,
+            thread_id=thread_id,  # type: ignore[arg-type]
+            created_at=None if at is None else parse_iso(at),
+        )
         message.type = kind
         out.append(message)
     return out
@@ -116,19 +192,22 @@ def expect_script(messages: list[Message], thread_id: str, resource_id: str) -> 
 
 
 async def test_mastra_writes_threads_and_messages_we_read_them(mastra: Mastra, ours: Ours, schema: str) -> None:
-    got = await mastra(schema, [
-        op("createThread", threadId="t-trip", resourceId="alice", title="Trip to Paris", metadata=THREAD_METADATA),
-        op("createThread", threadId="t-empty", resourceId="alice"),
-        op("createThread", threadId="t-bob", resourceId="bob", title="Bob's"),
-        op("saveMessages", messages=mastra_script("t-trip", "alice")),
-        op("getThreadById", threadId="t-trip"),
-        op("getThreadById", threadId="t-empty"),
-        op("listThreads", filter={"resourceId": "alice"}),
-        op("recall", threadId="t-trip", resourceId="alice"),
-        op("listMessages", threadId="t-trip", perPage=False, orderBy=ASC),
-        op("listMessagesById", messageIds=["m-file", "m-user", "m-late", "nope"]),
-        op("listThreads", filter={"metadata": {"channel": "web", "priority": 2}}),
-    ])
+    got = await mastra(
+        schema,
+        [
+            op("createThread", threadId="t-trip", resourceId="alice", title="Trip to Paris", metadata=THREAD_METADATA),
+            op("createThread", threadId="t-empty", resourceId="alice"),
+            op("createThread", threadId="t-bob", resourceId="bob", title="Bob's"),
+            op("saveMessages", messages=mastra_script("t-trip", "alice")),
+            op("getThreadById", threadId="t-trip"),
+            op("getThreadById", threadId="t-empty"),
+            op("listThreads", filter={"resourceId": "alice"}),
+            op("recall", threadId="t-trip", resourceId="alice"),
+            op("listMessages", threadId="t-trip", perPage=False, orderBy=ASC),
+            op("listMessagesById", messageIds=["m-file", "m-user", "m-late", "nope"]),
+            op("listThreads", filter={"metadata": {"channel": "web", "priority": 2}}),
+        ],
+    )
     memory = await ours(schema)
 
     # threads
@@ -165,9 +244,7 @@ async def test_mastra_writes_threads_and_messages_we_read_them(mastra: Mastra, o
     assert recalled[2].text == "Here is my ticket."
 
 
-async def test_we_write_threads_and_messages_mastra_reads_them(
-    mastra: Mastra, ours: Ours, db: Db, schema: str
-) -> None:
+async def test_we_write_threads_and_messages_mastra_reads_them(mastra: Mastra, ours: Ours, db: Db, schema: str) -> None:
     memory = await ours(schema)
     await memory.create_thread("alice", thread_id="t-trip", title="Trip to Paris", metadata=THREAD_METADATA)
     await memory.create_thread("alice", thread_id="t-empty")
@@ -176,24 +253,29 @@ async def test_we_write_threads_and_messages_mastra_reads_them(
     system = await memory.save_messages([Message.system("You are terse.", id="m-system", thread_id="t-bob")])
     threads = {t: await memory.get_thread(t) for t in ("t-trip", "t-empty", "t-bob")}
 
-    got = await mastra(schema, [
-        op("getThreadById", threadId="t-trip"),
-        op("getThreadById", threadId="t-empty"),
-        op("listThreads", filter={"resourceId": "alice"}),
-        op("listThreads", filter={"metadata": {"tags": ["travel", "été"]}}),
-        op("recall", threadId="t-trip", resourceId="alice"),
-        op("listMessages", threadId="t-trip", perPage=False, orderBy=ASC),
-        op("listMessagesById", messageIds=["m-late", "m-call", "m-assistant"]),
-        op("listMessagesByResourceId", resourceId="alice", perPage=False, orderBy=ASC),
-        op("listMessages", threadId="t-bob", perPage=False),
-        op("listThreads", filter={}, orderBy={"field": "updatedAt", "direction": "DESC"}),
-    ])
+    got = await mastra(
+        schema,
+        [
+            op("getThreadById", threadId="t-trip"),
+            op("getThreadById", threadId="t-empty"),
+            op("listThreads", filter={"resourceId": "alice"}),
+            op("listThreads", filter={"metadata": {"tags": ["travel", "été"]}}),
+            op("recall", threadId="t-trip", resourceId="alice"),
+            op("listMessages", threadId="t-trip", perPage=False, orderBy=ASC),
+            op("listMessagesById", messageIds=["m-late", "m-call", "m-assistant"]),
+            op("listMessagesByResourceId", resourceId="alice", perPage=False, orderBy=ASC),
+            op("listMessages", threadId="t-bob", perPage=False),
+            op("listThreads", filter={}, orderBy={"field": "updatedAt", "direction": "DESC"}),
+        ],
+    )
     expect_script(saved, "t-trip", "alice")
     assert got[0] == as_mastra_thread(threads["t-trip"])
     assert got[0]["metadata"] == THREAD_METADATA
     assert got[1] == as_mastra_thread(threads["t-empty"])
     # both threads may share a creation millisecond, so compare the listing as a set
-    assert sorted(got[2]["threads"], key=lambda t: t["id"]) == [as_mastra_thread(threads[t]) for t in ("t-empty", "t-trip")]
+    assert sorted(got[2]["threads"], key=lambda t: t["id"]) == [
+        as_mastra_thread(threads[t]) for t in ("t-empty", "t-trip")
+    ]
     assert [t["id"] for t in got[3]["threads"]] == ["t-trip"]
     assert [t["id"] for t in got[9]["threads"]] == [
         t.id for t in (await memory.list_threads(order_by="updatedAt")).threads

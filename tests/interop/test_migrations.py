@@ -18,42 +18,63 @@ from .conftest import Db, Mastra, Ours
 MEMORY_TABLES = ("mastra_threads", "mastra_messages", "mastra_resources", "mastra_observational_memory")
 MASTRA_TABLE_COUNT = 43
 NO_SEMANTIC_RECALL = {
-    "lastMessages": 20, "semanticRecall": False, "workingMemory": {"enabled": True, "scope": "resource"},
+    "lastMessages": 20,
+    "semanticRecall": False,
+    "workingMemory": {"enabled": True, "scope": "resource"},
     "generateTitle": False,
 }
 
 
 async def catalog(db: Db, schema: str) -> dict[str, Any]:
     """Tables, the memory tables' columns and every index of the schema."""
-    tables = {r["relname"] for r in await db(schema, (
-        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
-    ))}
+    tables = {
+        r["relname"]
+        for r in await db(
+            schema,
+            (
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+            ),
+        )
+    }
     columns = [
-        tuple(r.values()) for r in await db(schema, (
-            "SELECT table_name, ordinal_position, column_name, data_type, is_nullable, column_default "
-            "FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ANY(%s) "
-            "ORDER BY table_name, ordinal_position"
-        ), (list(MEMORY_TABLES),))
+        tuple(r.values())
+        for r in await db(
+            schema,
+            (
+                "SELECT table_name, ordinal_position, column_name, data_type, is_nullable, column_default "
+                "FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ANY(%s) "
+                "ORDER BY table_name, ordinal_position"
+            ),
+            (list(MEMORY_TABLES),),
+        )
     ]
     indexes = {
         r["indexname"]: (r["tablename"], r["indexdef"])
-        for r in await db(schema, (
-            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
-        ))
+        for r in await db(
+            schema, ("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()")
+        )
     }
     constraints = {
-        (r["conrelid"], r["conname"], r["def"]) for r in await db(schema, (
-            "SELECT conrelid::regclass::text AS conrelid, conname, pg_get_constraintdef(oid) AS def "
-            "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace"
-        ))
+        (r["conrelid"], r["conname"], r["def"])
+        for r in await db(
+            schema,
+            (
+                "SELECT conrelid::regclass::text AS conrelid, conname, pg_get_constraintdef(oid) AS def "
+                "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace"
+            ),
+        )
     }
     return {"tables": tables, "columns": columns, "indexes": indexes, "constraints": constraints}
 
 
 def _text(role: str, text: str, message_id: str, thread_id: str, resource_id: str, at: str) -> dict[str, Any]:
     return {
-        "id": message_id, "threadId": thread_id, "resourceId": resource_id, "role": role, "createdAt": at,
+        "id": message_id,
+        "threadId": thread_id,
+        "resourceId": resource_id,
+        "role": role,
+        "createdAt": at,
         "content": {"format": 2, "parts": [{"type": "text", "text": text}]},
     }
 
@@ -61,13 +82,19 @@ def _text(role: str, text: str, message_id: str, thread_id: str, resource_id: st
 async def test_mastra_init_first_then_our_migration_changes_nothing_of_mastras(
     mastra: Mastra, db: Db, pg_dsn: str, schema: str
 ) -> None:
-    await mastra(schema, [
-        op("init"),
-        op("createThread", threadId="t-mastra", resourceId="alice", title="From Mastra", metadata={"side": "ts"}),
-        op("saveMessages", messages=[
-            _text("user", "Hello from Mastra", "m-1", "t-mastra", "alice", "2025-01-01T10:00:00.001Z"),
-        ]),
-    ])
+    await mastra(
+        schema,
+        [
+            op("init"),
+            op("createThread", threadId="t-mastra", resourceId="alice", title="From Mastra", metadata={"side": "ts"}),
+            op(
+                "saveMessages",
+                messages=[
+                    _text("user", "Hello from Mastra", "m-1", "t-mastra", "alice", "2025-01-01T10:00:00.001Z"),
+                ],
+            ),
+        ],
+    )
     before = await catalog(db, schema)
     assert len({t for t in before["tables"] if t.startswith("mastra_")}) == MASTRA_TABLE_COUNT
     assert "memory_messages_384" in before["tables"]
@@ -97,22 +124,31 @@ async def test_mastra_init_first_then_our_migration_changes_nothing_of_mastras(
         assert ours_thread is not None
 
         # ... and Mastra (its lazy init running again over our migration) still works on them.
-        got = await mastra(schema, [
-            op("recall", threadId="t-mastra", resourceId="alice"),
-            op("getThreadById", threadId="t-python"),
-            op("saveMessages", messages=[
-                _text("user", "Mastra again", "m-4", "t-mastra", "alice", "2030-01-01T00:00:00.000Z"),
-            ]),
-            op("listThreads", filter={"resourceId": "alice"}, orderBy={"field": "createdAt", "direction": "ASC"}),
-        ])
+        got = await mastra(
+            schema,
+            [
+                op("recall", threadId="t-mastra", resourceId="alice"),
+                op("getThreadById", threadId="t-python"),
+                op(
+                    "saveMessages",
+                    messages=[
+                        _text("user", "Mastra again", "m-4", "t-mastra", "alice", "2030-01-01T00:00:00.000Z"),
+                    ],
+                ),
+                op("listThreads", filter={"resourceId": "alice"}, orderBy={"field": "createdAt", "direction": "ASC"}),
+            ],
+        )
         assert [m["content"]["parts"][0]["text"] for m in got[0]["messages"]] == [
-            "Hello from Mastra", "Hello from Python",
+            "Hello from Mastra",
+            "Hello from Python",
         ]
         assert mastra_message(got[0]["messages"][1]) == as_mastra_message(saved[0])
         assert got[1] == as_mastra_thread(ours_thread)
         assert [t["id"] for t in got[3]["threads"]] == ["t-mastra", "t-python"]
         assert [m.text for m in memory.recall("t-mastra").messages] == [
-            "Hello from Mastra", "Hello from Python", "Mastra again",
+            "Hello from Mastra",
+            "Hello from Python",
+            "Mastra again",
         ]
         assert (await catalog(db, schema))["columns"] == before["columns"]
     finally:
@@ -132,17 +168,25 @@ async def test_our_migration_first_then_mastra_with_and_without_init(
 
     # Mastra with disableInit: it must work on exactly the tables we made (it creates none). PgVector
     # obeys disableInit too and would not create its table, so semantic recall is off here.
-    got = await mastra(schema, [
-        op("getThreadById", threadId="t-python"),
-        op("recall", threadId="t-python", resourceId="alice"),
-        op("createThread", threadId="t-mastra", resourceId="alice", title="From Mastra"),
-        op("saveMessages", messages=[
-            _text("assistant", "Hello from Mastra", "m-2", "t-python", "alice", "2030-01-01T00:00:00.000Z"),
-            _text("user", "Mastra thread", "m-3", "t-mastra", "alice", "2030-01-01T00:00:01.000Z"),
-        ]),
-        op("updateWorkingMemory", threadId="t-python", resourceId="alice", workingMemory="# Alice\n- tea"),
-        op("listThreads", filter={"resourceId": "alice"}),
-    ], disable_init=True, memory_options=NO_SEMANTIC_RECALL)
+    got = await mastra(
+        schema,
+        [
+            op("getThreadById", threadId="t-python"),
+            op("recall", threadId="t-python", resourceId="alice"),
+            op("createThread", threadId="t-mastra", resourceId="alice", title="From Mastra"),
+            op(
+                "saveMessages",
+                messages=[
+                    _text("assistant", "Hello from Mastra", "m-2", "t-python", "alice", "2030-01-01T00:00:00.000Z"),
+                    _text("user", "Mastra thread", "m-3", "t-mastra", "alice", "2030-01-01T00:00:01.000Z"),
+                ],
+            ),
+            op("updateWorkingMemory", threadId="t-python", resourceId="alice", workingMemory="# Alice\n- tea"),
+            op("listThreads", filter={"resourceId": "alice"}),
+        ],
+        disable_init=True,
+        memory_options=NO_SEMANTIC_RECALL,
+    )
     assert got[0] == as_mastra_thread(thread)
     assert [mastra_message(m) for m in got[1]["messages"]] == [as_mastra_message(saved[0])]
     assert got[5]["total"] == 2
@@ -153,14 +197,20 @@ async def test_our_migration_first_then_mastra_with_and_without_init(
     assert (await memory.get_resource("alice")).working_memory == "# Alice\n- tea"
 
     # Then Mastra's full init over our tables: it adds its other tables and leaves ours alone.
-    got = await mastra(schema, [
-        op("init"),
-        op("recall", threadId="t-python", resourceId="alice"),
-        op("saveMessages", messages=[
-            _text("user", "After init", "m-4", "t-mastra", "alice", "2030-01-01T00:00:02.000Z"),
-        ]),
-        op("getResourceById", resourceId="alice"),
-    ])
+    got = await mastra(
+        schema,
+        [
+            op("init"),
+            op("recall", threadId="t-python", resourceId="alice"),
+            op(
+                "saveMessages",
+                messages=[
+                    _text("user", "After init", "m-4", "t-mastra", "alice", "2030-01-01T00:00:02.000Z"),
+                ],
+            ),
+            op("getResourceById", resourceId="alice"),
+        ],
+    )
     assert [m["id"] for m in got[1]["messages"]] == ["m-1", "m-2"]
     assert got[3]["workingMemory"] == "# Alice\n- tea"
     after = await catalog(db, schema)

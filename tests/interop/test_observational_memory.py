@@ -24,24 +24,40 @@ async def test_mastra_observational_memory_rows_fit_our_migrated_table(
 ) -> None:
     await ours(schema)
     ours_columns = await db(schema, OM_COLUMNS)
-    got = await mastra(schema, [
-        op("init"),
-        op("createThread", threadId="t-1", resourceId="alice"),
-        op("initializeObservationalMemory", resourceId="alice", scope="resource", config=CONFIG,
-           observedTimezone="Europe/Paris"),
-        op("updateActiveObservations", resourceId="alice", observations="- 🟢 Alice likes night trains",
-           tokenCount=12.4, lastObservedAt=OBSERVED_AT, observedMessageIds=["m-1", "m-2"]),
-        op("createReflectionGeneration", resourceId="alice", reflection="- Alice: trains, Vienna", tokenCount=7),
-        op("initializeObservationalMemory", threadId="t-1", resourceId="alice", scope="thread"),
-        op("getObservationalMemoryHistory", resourceId="alice"),
-        op("getObservationalMemory", threadId="t-1", resourceId="alice"),
-    ])
+    got = await mastra(
+        schema,
+        [
+            op("init"),
+            op("createThread", threadId="t-1", resourceId="alice"),
+            op(
+                "initializeObservationalMemory",
+                resourceId="alice",
+                scope="resource",
+                config=CONFIG,
+                observedTimezone="Europe/Paris",
+            ),
+            op(
+                "updateActiveObservations",
+                resourceId="alice",
+                observations="- 🟢 Alice likes night trains",
+                tokenCount=12.4,
+                lastObservedAt=OBSERVED_AT,
+                observedMessageIds=["m-1", "m-2"],
+            ),
+            op("createReflectionGeneration", resourceId="alice", reflection="- Alice: trains, Vienna", tokenCount=7),
+            op("initializeObservationalMemory", threadId="t-1", resourceId="alice", scope="thread"),
+            op("getObservationalMemoryHistory", resourceId="alice"),
+            op("getObservationalMemory", threadId="t-1", resourceId="alice"),
+        ],
+    )
     # Mastra's init left our table as we made it, so every write below went into our columns.
     assert await db(schema, OM_COLUMNS) == ours_columns
 
     rows = await db(schema, 'SELECT * FROM mastra_observational_memory ORDER BY "lookupKey", "generationCount"')
-    assert [(r["lookupKey"], r["scope"], r["resourceId"], r["threadId"], r["generationCount"], r["originType"])
-            for r in rows] == [
+    assert [
+        (r["lookupKey"], r["scope"], r["resourceId"], r["threadId"], r["generationCount"], r["originType"])
+        for r in rows
+    ] == [
         ("resource:alice", "resource", "alice", None, 0, "initial"),
         ("resource:alice", "resource", "alice", None, 1, "reflection"),
         ("thread:t-1", "thread", "alice", "t-1", 0, "initial"),

@@ -10,7 +10,7 @@ from . import as_mastra_resource, op
 from .conftest import Db, Mastra, Ours
 
 THREAD_SCOPE = {"workingMemory": {"enabled": True, "scope": "thread"}}
-KINDS = 'SELECT id, jsonb_typeof(metadata) AS kind FROM mastra_resources ORDER BY id'
+KINDS = "SELECT id, jsonb_typeof(metadata) AS kind FROM mastra_resources ORDER BY id"
 
 
 def kinds(rows: list[dict[str, Any]]) -> dict[str, str]:
@@ -18,18 +18,25 @@ def kinds(rows: list[dict[str, Any]]) -> dict[str, str]:
 
 
 async def test_mastra_writes_resources_we_read_them(mastra: Mastra, ours: Ours, db: Db, schema: str) -> None:
-    got = await mastra(schema, [
-        op("createThread", threadId="t-bob", resourceId="bob"),
-        op("updateWorkingMemory", threadId="t-bob", resourceId="bob", workingMemory="# Bob\n- likes: chess\n"),
-        op("updateResource", resourceId="alice", workingMemory="# User Information\n- **First Name**: Alice\n",
-           metadata={"plan": "pro", "seats": 3, "flags": {"beta": True}}),
-        op("updateResource", resourceId="dora", workingMemory="# Dora"),
-        op("updateWorkingMemory", threadId="t-bob", workingMemory="thread notes", memoryConfig=THREAD_SCOPE),
-        op("sql", text=KINDS),
-        op("getResourceById", resourceId="bob"),
-        op("getResourceById", resourceId="alice"),
-        op("getResourceById", resourceId="dora"),
-    ])
+    got = await mastra(
+        schema,
+        [
+            op("createThread", threadId="t-bob", resourceId="bob"),
+            op("updateWorkingMemory", threadId="t-bob", resourceId="bob", workingMemory="# Bob\n- likes: chess\n"),
+            op(
+                "updateResource",
+                resourceId="alice",
+                workingMemory="# User Information\n- **First Name**: Alice\n",
+                metadata={"plan": "pro", "seats": 3, "flags": {"beta": True}},
+            ),
+            op("updateResource", resourceId="dora", workingMemory="# Dora"),
+            op("updateWorkingMemory", threadId="t-bob", workingMemory="thread notes", memoryConfig=THREAD_SCOPE),
+            op("sql", text=KINDS),
+            op("getResourceById", resourceId="bob"),
+            op("getResourceById", resourceId="alice"),
+            op("getResourceById", resourceId="dora"),
+        ],
+    )
     # Mastra double-encodes the metadata of every resource it creates: a jsonb *string* holding JSON.
     assert kinds(got[5]) == {"alice": "string", "bob": "string", "dora": "string"}
     memory = await ours(schema)
@@ -61,17 +68,20 @@ async def test_we_write_resources_mastra_reads_them(mastra: Mastra, ours: Ours, 
     carol = await memory.update_resource("carol", working_memory="# Carol\n- city: Nice\n")
     assert carol.metadata == {"tier": 1, "lang": "fr"}
 
-    got = await mastra(schema, [
-        op("getResourceById", resourceId="carol"),
-        op("getResourceById", resourceId="erin"),
-        op("getWorkingMemory", threadId="t-carol", resourceId="carol"),
-        op("getWorkingMemory", threadId="t-carol", resourceId="erin"),
-        op("getResourceById", resourceId="nobody"),
-        # Mastra's updates on our rows: metadata merges, working memory is replaced.
-        op("updateResource", resourceId="carol", metadata={"tier": 2}),
-        op("updateWorkingMemory", threadId="t-carol", resourceId="erin", workingMemory="# Erin"),
-        op("sql", text=KINDS),
-    ])
+    got = await mastra(
+        schema,
+        [
+            op("getResourceById", resourceId="carol"),
+            op("getResourceById", resourceId="erin"),
+            op("getWorkingMemory", threadId="t-carol", resourceId="carol"),
+            op("getWorkingMemory", threadId="t-carol", resourceId="erin"),
+            op("getResourceById", resourceId="nobody"),
+            # Mastra's updates on our rows: metadata merges, working memory is replaced.
+            op("updateResource", resourceId="carol", metadata={"tier": 2}),
+            op("updateWorkingMemory", threadId="t-carol", resourceId="erin", workingMemory="# Erin"),
+            op("sql", text=KINDS),
+        ],
+    )
     assert got[0] == as_mastra_resource(carol)
     assert got[1] == as_mastra_resource(erin)
     assert (got[1]["workingMemory"], got[1]["metadata"]) == (None, {})

@@ -50,4 +50,3 @@ def test_a_partial_install_skips_naming_what_is_missing(monkeypatch: pytest.Monk
     monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/node")
     with pytest.raises(pytest.skip.Exception, match=r"lacks @mastra/memory, @mastra/pg, pg: run `cd tests/interop"):
         conftest.require_node_setup()
-

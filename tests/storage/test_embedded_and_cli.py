@@ -28,12 +28,16 @@ with Memory.connect(data_dir=sys.argv[1]) as memory:
 def test_two_processes_starting_the_embedded_server_at_once_both_work(tmp_path: Path) -> None:
     data_dir = tmp_path / "pgdata"
     procs = [
-        subprocess.Popen([sys.executable, "-c", START_AND_WRITE, str(data_dir), name], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", START_AND_WRITE, str(data_dir), name],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in ("a", "b")
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
-    for proc, (out, err) in zip(procs, outputs, strict=True):
+    for proc, (_, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err
     assert sorted(int(out.strip()) for out, _ in outputs)[-1] == 2  # the second one saw both threads
     server = EmbeddedPostgres(data_dir)
@@ -70,8 +74,13 @@ def test_the_data_directory_follows_mastra_memory_home(monkeypatch: pytest.Monke
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mastra_memory.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "mastra_memory.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
 
 
 def test_migrate_command_migrates_then_reports_up_to_date(pg_dsn: str) -> None:
@@ -94,8 +103,13 @@ def test_migrate_command_errors_are_one_readable_line() -> None:
 
 
 def test_quickstart_example_runs_on_the_embedded_default(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, str(ROOT / "docs" / "examples" / "quickstart.py")], capture_output=True,
-                            text=True, env={**os.environ, "MASTRA_MEMORY_HOME": str(tmp_path)}, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "examples" / "quickstart.py")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MASTRA_MEMORY_HOME": str(tmp_path)},
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].endswith("user: I'm flying to Lisbon on May 3rd. Remind me to book a fado show.")

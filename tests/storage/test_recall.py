@@ -76,11 +76,18 @@ def vector_rows(dsn: str, schema: str, table: str = "memory_messages_384") -> li
 
 async def conversation(mem: Any, thread_id: str, texts: list[str], resource: str = "ada", start: int = 0) -> None:
     await mem.create_thread(resource, thread_id=thread_id)
-    await mem.save_messages([
-        Message.of("user" if i % 2 == 0 else "assistant", text, id=f"{thread_id}-{i}", thread_id=thread_id,
-                   created_at=T0 + timedelta(minutes=start + i))
-        for i, text in enumerate(texts)
-    ])
+    await mem.save_messages(
+        [
+            Message.of(
+                "user" if i % 2 == 0 else "assistant",
+                text,
+                id=f"{thread_id}-{i}",
+                thread_id=thread_id,
+                created_at=T0 + timedelta(minutes=start + i),
+            )
+            for i, text in enumerate(texts)
+        ]
+    )
 
 
 TRIP = [
@@ -97,20 +104,41 @@ async def test_saving_writes_one_vector_per_text_in_mastras_agent_shape(mem_fact
     schema = fresh_schema()
     mem = await mem_factory(schema, config=recall_config(), embedder=HashEmbedder())
     await mem.create_thread("ada", thread_id="t1")
-    tool_only = {"format": 2, "parts": [{"type": "tool-invocation", "toolInvocation": {
-        "state": "result", "toolCallId": "c1", "toolName": "weather", "args": {}, "result": {"t": 3}}}]}
+    tool_only = {
+        "format": 2,
+        "parts": [
+            {
+                "type": "tool-invocation",
+                "toolInvocation": {
+                    "state": "result",
+                    "toolCallId": "c1",
+                    "toolName": "weather",
+                    "args": {},
+                    "result": {"t": 3},
+                },
+            }
+        ],
+    }
     long_text = " ".join(f"word{i}" for i in range(5000))  # ~34k characters: three chunks of <= 16k
-    await mem.save_messages([
-        Message.user("hello there", id="m1", thread_id="t1", created_at=T0),
-        Message.of("assistant", tool_only, id="m2", thread_id="t1", created_at=T0 + timedelta(seconds=1)),
-        Message.system("be brief", id="m3", thread_id="t1", created_at=T0 + timedelta(seconds=2)),
-        Message.assistant(long_text, id="m4", thread_id="t1", created_at=T0 + timedelta(seconds=3)),
-    ])
+    await mem.save_messages(
+        [
+            Message.user("hello there", id="m1", thread_id="t1", created_at=T0),
+            Message.of("assistant", tool_only, id="m2", thread_id="t1", created_at=T0 + timedelta(seconds=1)),
+            Message.system("be brief", id="m3", thread_id="t1", created_at=T0 + timedelta(seconds=2)),
+            Message.assistant(long_text, id="m4", thread_id="t1", created_at=T0 + timedelta(seconds=3)),
+        ]
+    )
     rows = vector_rows(pg_dsn, schema)
     assert [vid for vid, _ in rows] == ["m1", "m4", "m4#1", "m4#2"]
     meta = rows[0][1]
-    assert meta == {"message_id": "m1", "thread_id": "t1", "resource_id": "ada", "role": "user",
-                    "content": "hello there", "created_at": "2025-03-01T09:00:00.000Z"}
+    assert meta == {
+        "message_id": "m1",
+        "thread_id": "t1",
+        "resource_id": "ada",
+        "role": "user",
+        "content": "hello there",
+        "created_at": "2025-03-01T09:00:00.000Z",
+    }
     assert all(len(meta["content"]) <= 4096 * 4 for _, meta in rows[1:])
     assert " ".join(meta["content"] for _, meta in rows[1:]) == long_text
     # Re-saving with shorter text replaces the chunks: no stale vector stays searchable.
@@ -171,7 +199,9 @@ async def test_threshold_drops_weak_vector_hits(mem_factory: Any) -> None:
     await conversation(loose, "trip", TRIP)
     await conversation(loose, "now", ["x"], start=100)
     assert (await loose.context("now", "ada", query="beagle puppy")).hits
-    strict = await mem_factory(config=recall_config(hybrid=False, last_messages=0, threshold=0.99), embedder=HashEmbedder())
+    strict = await mem_factory(
+        config=recall_config(hybrid=False, last_messages=0, threshold=0.99), embedder=HashEmbedder()
+    )
     await conversation(strict, "trip", TRIP)
     await conversation(strict, "now", ["x"], start=100)
     assert (await strict.context("now", "ada", query="beagle puppy")).hits == []
@@ -181,7 +211,9 @@ async def test_hybrid_finds_by_keywords_where_vectors_carry_no_meaning(mem_facto
     mem = await mem_factory(config=recall_config(top_k=1, message_range=0, last_messages=0), embedder=FlatEmbedder())
     await conversation(mem, "trip", TRIP)
     await conversation(mem, "now", ["x"], start=100)
-    assert [h.message.id for h in (await mem.context("now", "ada", query="when I started learning it")).hits] == ["trip-4"]
+    assert [h.message.id for h in (await mem.context("now", "ada", query="when I started learning it")).hits] == [
+        "trip-4"
+    ]
     assert [h.message.id for h in (await mem.context("now", "ada", query="hiking in July")).hits] == ["trip-2"]
 
 
@@ -241,10 +273,13 @@ async def test_backfill_scan_embeds_history_written_without_recall(mem_factory: 
 
 async def test_updating_text_re_embeds_and_deleting_removes_vectors(mem_factory: Any, pg_dsn: str) -> None:
     schema = fresh_schema()
-    mem = await mem_factory(schema, config=recall_config(last_messages=0, hybrid=False, top_k=1, message_range=0),
-                            embedder=HashEmbedder())
+    mem = await mem_factory(
+        schema, config=recall_config(last_messages=0, hybrid=False, top_k=1, message_range=0), embedder=HashEmbedder()
+    )
     await conversation(mem, "trip", TRIP)
-    await mem.update_messages([MessageUpdate("trip-4", content={"parts": [{"type": "text", "text": "I play the violin"}]})])
+    await mem.update_messages(
+        [MessageUpdate("trip-4", content={"parts": [{"type": "text", "text": "I play the violin"}]})]
+    )
     contents = dict((vid, meta["content"]) for vid, meta in vector_rows(pg_dsn, schema))
     assert contents["trip-4"] == "I play the violin"
     await mem.create_thread("ada", thread_id="now")
@@ -257,16 +292,20 @@ async def test_updating_text_re_embeds_and_deleting_removes_vectors(mem_factory:
 
 async def test_mastra_shaped_vectors_with_random_ids_are_found_and_cleaned(mem_factory: Any, pg_dsn: str) -> None:
     schema = fresh_schema()
-    mem = await mem_factory(schema, config=recall_config(last_messages=0, hybrid=False, message_range=0),
-                            embedder=HashEmbedder())
+    mem = await mem_factory(
+        schema, config=recall_config(last_messages=0, hybrid=False, message_range=0), embedder=HashEmbedder()
+    )
     await conversation(mem, "trip", TRIP)
     vector = HashEmbedder().embed_documents(["Biscuit loves the beach"])[0]
     with psycopg.connect(pg_dsn, autocommit=True) as conn:  # Mastra's saveMessages shape: random id, fewer keys
         conn.execute(f'DELETE FROM "{schema}".memory_messages_384 WHERE vector_id = %s', ("trip-2",))
         conn.execute(
             f'INSERT INTO "{schema}".memory_messages_384 (vector_id, embedding, metadata) VALUES (%s, %s::vector, %s)',
-            ("6b0f6a3e-random", "[" + ",".join(map(str, vector.tolist())) + "]",
-             psycopg.types.json.Jsonb({"message_id": "trip-2", "thread_id": "trip", "resource_id": "ada"})),
+            (
+                "6b0f6a3e-random",
+                "[" + ",".join(map(str, vector.tolist())) + "]",
+                psycopg.types.json.Jsonb({"message_id": "trip-2", "thread_id": "trip", "resource_id": "ada"}),
+            ),
         )
     await mem.create_thread("ada", thread_id="now")
     hits = (await mem.context("now", "ada", query="Biscuit loves the beach")).hits
@@ -279,8 +318,10 @@ async def test_a_table_of_another_dimension_is_a_clear_schema_error(mem_factory:
     schema = fresh_schema()
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-        conn.execute(f'CREATE TABLE "{schema}".memory_messages_384 (id serial, vector_id text NOT NULL, '
-                     "embedding vector(16), metadata jsonb DEFAULT '{}', namespace varchar(255) DEFAULT 'default')")
+        conn.execute(
+            f'CREATE TABLE "{schema}".memory_messages_384 (id serial, vector_id text NOT NULL, '
+            "embedding vector(16), metadata jsonb DEFAULT '{}', namespace varchar(255) DEFAULT 'default')"
+        )
     with pytest.raises(SchemaError, match=r"16-dimensional.*384-dimensional"):
         await mem_factory(schema, config=recall_config(), embedder=HashEmbedder())
 
@@ -307,9 +348,13 @@ async def test_filtered_search_returns_top_k_for_a_small_resource_in_a_big_table
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     owners = ["big"] * 4000 + ["small"] * 40  # the small resource holds 1 % of the table
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        with conn.cursor().copy(f'COPY "{schema}".memory_messages_32 (vector_id, embedding, metadata) FROM STDIN') as copy:
+        with conn.cursor().copy(
+            f'COPY "{schema}".memory_messages_32 (vector_id, embedding, metadata) FROM STDIN'
+        ) as copy:
             for i, (vec, owner) in enumerate(zip(vectors, owners, strict=True)):
-                meta = psycopg.types.json.Jsonb({"message_id": f"v{i}", "thread_id": f"t-{owner}", "resource_id": owner})
+                meta = psycopg.types.json.Jsonb(
+                    {"message_id": f"v{i}", "thread_id": f"t-{owner}", "resource_id": owner}
+                )
                 copy.write_row((f"v{i}", "[" + ",".join(map(str, vec.tolist())) + "]", meta))
         conn.execute(f'ANALYZE "{schema}".memory_messages_32')
         fn = f'"{schema}".mastra_memory_search_memory_messages_32_resource'
@@ -319,13 +364,24 @@ async def test_filtered_search_returns_top_k_for_a_small_resource_in_a_big_table
             with conn.transaction():
                 conn.execute("SET LOCAL enable_indexscan = off")
                 conn.execute("SET LOCAL enable_bitmapscan = off")
-                exact = [r[0] for r in conn.execute(
-                    f"SELECT vector_id FROM \"{schema}\".memory_messages_32 WHERE metadata->>'resource_id' = %s "
-                    "ORDER BY embedding <=> %s::vector LIMIT 10", (owner, query_vec))]
+                exact = [
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT vector_id FROM \"{schema}\".memory_messages_32 WHERE metadata->>'resource_id' = %s "
+                        "ORDER BY embedding <=> %s::vector LIMIT 10",
+                        (owner, query_vec),
+                    )
+                ]
             assert len(got) == 10, owner  # the promise: top_k hits whenever top_k candidates exist
             assert len(set(got) & set(exact)) >= 9, owner  # HNSW agrees with the exact scan
-        plan = "\n".join(r[0] for r in conn.execute(
-            f"EXPLAIN SELECT vector_id FROM \"{schema}\".memory_messages_32 WHERE metadata->>'resource_id' = 'small' "
-            "ORDER BY embedding <=> %s::vector LIMIT 10", (query_vec,)))
+        plan = "\n".join(
+            r[0]
+            for r in conn.execute(
+                f"EXPLAIN SELECT vector_id FROM \"{schema}\".memory_messages_32"
+                " WHERE metadata->>'resource_id' = 'small' "
+                "ORDER BY embedding <=> %s::vector LIMIT 10",
+                (query_vec,),
+            )
+        )
     # For a 40-row resource the planner takes the exact path: the resource index, then a sort.
     assert "md_5a823b81" in plan and "Sort" in plan, plan

@@ -112,9 +112,7 @@ def test_texts_without_known_tokens_share_one_fixed_unit_vector(local: LocalEmbe
 def test_long_texts_are_cut_at_max_tokens() -> None:
     short = LocalEmbedder(max_tokens=8)
     head = "dog " * 8
-    np.testing.assert_allclose(
-        short.embed_query(head + "stock market " * 5000), short.embed_query(head), atol=1e-6
-    )
+    np.testing.assert_allclose(short.embed_query(head + "stock market " * 5000), short.embed_query(head), atol=1e-6)
     huge = LocalEmbedder().embed_query("memory " * 1_000_000)  # 7 MB: bounded by max_tokens * 8 characters
     assert abs(float(np.linalg.norm(huge)) - 1.0) < 1e-5
 
@@ -206,9 +204,7 @@ def test_model2vec_directory_loads_with_numpy_alone(tmp_path: Path) -> None:
     tiny = LocalEmbedder(model_dir)
     assert (tiny.dimension, tiny.model_id) == (8, "model2vec/tiny-m2v")
     vec = tiny.embed_query("we got a new dog")
-    ids = WordPieceTokenizer(json.loads((MODEL_DIR / "tokenizer.json").read_text())).encode(
-        "we got a new dog"
-    )
+    ids = WordPieceTokenizer(json.loads((MODEL_DIR / "tokenizer.json").read_text())).encode("we got a new dog")
     expected = shipped[ids].sum(axis=0)
     np.testing.assert_allclose(vec, expected / np.linalg.norm(expected), atol=1e-6)
 
@@ -262,12 +258,8 @@ def test_hash_embedder_matches_the_javascript_embedder(text: str, nonzero: list[
 
 
 def test_hash_embedder_dimension_is_configurable() -> None:
-    vec = HashEmbedder(7).embed_query(
-        "Hello, World!"
-    )  # JS: [0.7071067811865475, 0, 0.7071067811865475, 0, 0, 0, 0]
-    np.testing.assert_array_equal(
-        vec, np.array([0.7071067811865475, 0, 0.7071067811865475, 0, 0, 0, 0], np.float32)
-    )
+    vec = HashEmbedder(7).embed_query("Hello, World!")  # JS: [0.7071067811865475, 0, 0.7071067811865475, 0, 0, 0, 0]
+    np.testing.assert_array_equal(vec, np.array([0.7071067811865475, 0, 0.7071067811865475, 0, 0, 0, 0], np.float32))
     assert HashEmbedder(7).model_id == "hashed-bow-7"
     assert HashEmbedder().model_id == "hashed-bow-384"
 
@@ -283,9 +275,7 @@ def test_hash_embedder_is_deterministic_and_batch_equals_single() -> None:
 
 async def test_hash_embedder_async_methods_match_sync() -> None:
     embedder = HashEmbedder(32)
-    np.testing.assert_array_equal(
-        await embedder.aembed_documents(["a b", "c"]), embedder.embed_documents(["a b", "c"])
-    )
+    np.testing.assert_array_equal(await embedder.aembed_documents(["a b", "c"]), embedder.embed_documents(["a b", "c"]))
     np.testing.assert_array_equal(await embedder.aembed_query("a b"), embedder.embed_query("a b"))
 
 

@@ -34,9 +34,9 @@ def clone_thread(
     Messages get new ids and keep their times; ``message_limit`` keeps the newest N,
     ``start_date``/``end_date`` (inclusive) and ``message_ids`` narrow the selection; taken
     literally, ``message_limit=0`` and ``message_ids=[]`` copy no message (Mastra reads both as
-    "no filter"; pass None for that). The new
-    thread's title defaults to ``"Clone of <title>"`` (``""`` for an untitled source, as Mastra), its resource to the source's, and its
-    metadata is ``metadata`` plus ``clone: {sourceThreadId, clonedAt, lastMessageId}``.
+    "no filter"; pass None for that). The new thread's title defaults to ``"Clone of <title>"``
+    (``""`` for an untitled source, as Mastra), its resource to the source's, and its metadata is
+    ``metadata`` plus ``clone: {sourceThreadId, clonedAt, lastMessageId}``.
 
     Raises:
         NotFoundError: the source thread does not exist.

@@ -22,8 +22,8 @@ from .._validate import (
     to_utc,
     to_utc_ms,
 )
-from ..recall._text import chunks, searchable_text, vector_id
 from ..recall._backfill import embed_stored
+from ..recall._text import chunks, searchable_text, vector_id
 from ..recall._vectors import embed_texts
 from ..storage import _messages as sql_messages
 from ..storage import _rows as rows
@@ -106,9 +106,13 @@ def save_messages(s: Store, messages: Sequence[Message]) -> Plan[list[Message]]:
     stored = {r["id"]: r for r in result if r["id"] is not None}
     return [
         Message(
-            role=original.role, content=MessageContent.from_dict(original.content.to_dict()), id=row.id,
-            thread_id=row.thread_id, resource_id=stored[row.id]["resourceId"],
-            created_at=rows.timestamp(stored[row.id]["createdAtZ"], stored[row.id]["createdAt"]), type=row.type,
+            role=original.role,
+            content=MessageContent.from_dict(original.content.to_dict()),
+            id=row.id,
+            thread_id=row.thread_id,
+            resource_id=stored[row.id]["resourceId"],
+            created_at=rows.timestamp(stored[row.id]["createdAtZ"], stored[row.id]["createdAt"]),
+            type=row.type,
         )
         for i, (row, original) in enumerate(zip(prepared, messages, strict=True))
         if last[row.id] == i
@@ -193,9 +197,13 @@ def list_messages(
         raise InvalidInputError("thread_id must name at least one thread")
     page, per_page = check_page(page, per_page)
     listing = Listing(
-        thread_ids=ids, owner=None if resource_id is None else check_id(resource_id, "resource_id"),
-        direction=check_direction(direction), limit=per_page, offset=page * (per_page or 0),
-        **_date_fields(date_range), **_includes(include),
+        thread_ids=ids,
+        owner=None if resource_id is None else check_id(resource_id, "resource_id"),
+        direction=check_direction(direction),
+        limit=per_page,
+        offset=page * (per_page or 0),
+        **_date_fields(date_range),
+        **_includes(include),
     )
     if per_page == 0 and not listing.include_ids and listing.owner is None:
         return MessagePage([], 0, page, 0, False)
@@ -232,7 +240,10 @@ def recall(
     listing = Listing(
         thread_ids=[check_id(thread_id, "thread_id")],
         owner=None if resource_id is None else check_id(resource_id, "resource_id"),
-        newest=True, limit=per_page, **_date_fields(date_range), **_includes(include),
+        newest=True,
+        limit=per_page,
+        **_date_fields(date_range),
+        **_includes(include),
     )
     if per_page == 0 and not listing.include_ids and listing.owner is None:
         return MessagePage([], 0, 0, 0, False)
@@ -257,8 +268,12 @@ def list_messages_by_resource(
     """
     page, per_page = check_page(page, per_page)
     listing = Listing(
-        resource_id=check_id(resource_id, "resource_id"), direction=check_direction(direction), limit=per_page,
-        offset=page * (per_page or 0), **_date_fields(date_range), **_includes(include),
+        resource_id=check_id(resource_id, "resource_id"),
+        direction=check_direction(direction),
+        limit=per_page,
+        offset=page * (per_page or 0),
+        **_date_fields(date_range),
+        **_includes(include),
     )
     if per_page == 0 and not listing.include_ids:
         return MessagePage([], 0, page, 0, False)
@@ -332,7 +347,9 @@ def update_messages(s: Store, updates: Sequence[MessageUpdate]) -> Plan[list[Mes
     if s.config.recall is not None and s.embedder is not None:
         # New text, or a move to another thread or resource, needs new vectors (their metadata
         # names the thread and resource); Mastra re-embeds changed messages the same way.
-        changed = {u.id for u in updates if u.content is not None or u.thread_id is not None or u.resource_id is not None}
+        changed = {
+            u.id for u in updates if u.content is not None or u.thread_id is not None or u.resource_id is not None
+        }
         yield from embed_stored(s, [m for m in updated if m.id in changed])
     return updated
 
@@ -345,4 +362,3 @@ def delete_messages(s: Store, message_ids: Sequence[str]) -> Plan[int]:
     vectors = [r["name"] for r in (yield from query(*sql_threads.vector_tables(s.tables)))]
     result = yield from query(*sql_messages.delete_messages(s.tables, ids, vectors))
     return int(result[0]["deleted"])
-

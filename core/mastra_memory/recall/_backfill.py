@@ -40,7 +40,9 @@ def embed_stored(s: Store, messages: Sequence[Message]) -> Generator[Request, An
     return queued
 
 
-def backfill_embeddings(s: Store, *, batch_size: int = 100, scan: bool = False, resource_id: str | None = None) -> Plan[int]:
+def backfill_embeddings(
+    s: Store, *, batch_size: int = 100, scan: bool = False, resource_id: str | None = None
+) -> Plan[int]:
     """Embed messages that have no vectors yet; returns how many messages were processed.
 
     By default it works through the queue of messages whose embedding failed when they were

@@ -101,8 +101,9 @@ def context(
     """Everything an agent needs before a model call, read in one SQL statement.
 
     - the thread's newest ``last_messages`` (default: the config's), oldest first;
-    - with semantic recall on and a ``query`` (usually the user's newest message): the ``top_k`` most relevant older messages of
-      the resource (or thread) with their neighbours, hybrid (vector + full text) by default.
+    - with semantic recall on and a ``query`` (usually the user's newest message): the ``top_k``
+      most relevant older messages of the resource (or thread) with their neighbours, hybrid
+      (vector + full text) by default.
       Hits already in history are not repeated; same-thread hits join the history in time order,
       hits from other threads become one dated system block, as Mastra renders them;
     - working memory, when the resource (or thread) has some.

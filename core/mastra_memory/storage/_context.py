@@ -49,7 +49,7 @@ class ContextQuery:
 
 
 _NULLS = sql.SQL(
-    'NULL::text AS id, NULL::text AS thread_id, NULL::text AS content, NULL::text AS role, NULL::text AS type,'
+    "NULL::text AS id, NULL::text AS thread_id, NULL::text AS content, NULL::text AS role, NULL::text AS type,"
     ' NULL::timestamp AS "createdAt", NULL::timestamptz AS "createdAtZ", NULL::text AS "resourceId"'
 )
 
@@ -64,8 +64,9 @@ def context(t: Tables, q: ContextQuery, vectors: VectorTable | None) -> tuple[sq
     ]
     branches: list[sql.Composable] = [
         sql.SQL(
-            "SELECT 'g' AS src, {nulls}, NULL::text AS hit_id, NULL::float8 AS score, NULL::int AS rank, NULL::text AS extra"
-            " FROM {threads} o WHERE o.id = %(thread)s AND CASE WHEN o.\"resourceId\" <> %(resource)s"
+            "SELECT 'g' AS src, {nulls}, NULL::text AS hit_id, NULL::float8 AS score, NULL::int AS rank,"
+            " NULL::text AS extra"
+            ' FROM {threads} o WHERE o.id = %(thread)s AND CASE WHEN o."resourceId" <> %(resource)s'
             " THEN {fail}(%(owner_state)s, 'thread ' || o.id || ' belongs to another resource, not ' || %(resource)s)"
             " ELSE false END"
         ).format(nulls=_NULLS, threads=t.threads, fail=t.raise_fn),
@@ -78,76 +79,115 @@ def context(t: Tables, q: ContextQuery, vectors: VectorTable | None) -> tuple[sq
         scope_id = sql.SQL("%(resource)s" if q.scope == "resource" else "%(thread)s")
         lists: list[sql.Composable] = []
         if q.vector is not None:
-            ctes.append(sql.SQL(
-                "vhits AS (SELECT message_id, row_number() OVER (ORDER BY min(distance)) AS rank"
-                " FROM {fn}(%(vector)s::{vtype}, {scope_id}, %(candidates)s) GROUP BY message_id)"
-            ).format(fn=vectors.search_fn(q.scope), vtype=vectors.vector_type, scope_id=scope_id))
+            ctes.append(
+                sql.SQL(
+                    "vhits AS (SELECT message_id, row_number() OVER (ORDER BY min(distance)) AS rank"
+                    " FROM {fn}(%(vector)s::{vtype}, {scope_id}, %(candidates)s) GROUP BY message_id)"
+                ).format(fn=vectors.search_fn(q.scope), vtype=vectors.vector_type, scope_id=scope_id)
+            )
             lists.append(sql.SQL("SELECT message_id, rank, %(vector_weight)s::float8 AS weight FROM vhits"))
         if q.keywords is not None:
-            ctes.append(sql.SQL(
-                # BM25 over the resource's (or thread's) documents. The query's lexemes come from
-                # to_tsvector, so they are stemmed and stop-word-free exactly as the stored ones.
-                "qlex AS (SELECT lexeme FROM unnest(to_tsvector({cfg}::regconfig, %(keywords)s))),"
-                " kq AS (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q FROM qlex),"
-                " kcand AS (SELECT v.metadata->>'message_id' AS message_id, v.{tsv} AS tsv FROM {tbl} v, kq"
-                "  WHERE v.metadata->>{key} = {scope_id} AND v.{tsv} @@ kq.q LIMIT {max_candidates}),"
-                " kn AS (SELECT count(*) AS n, COALESCE(avg(length(d.tsv)), 1) AS avglen FROM ("
-                "  SELECT v.{tsv} AS tsv FROM {tbl} v WHERE v.metadata->>{key} = {scope_id} LIMIT {max_docs}) d),"
-                " kterms AS (SELECT c.message_id, u.lexeme, COALESCE(array_length(u.positions, 1), 1) AS tf,"
-                "  length(c.tsv) AS len FROM kcand c, unnest(c.tsv) u WHERE u.lexeme IN (SELECT lexeme FROM qlex)),"
-                " kdf AS (SELECT lexeme, count(DISTINCT message_id) AS df FROM kterms GROUP BY lexeme),"
-                " khits AS (SELECT t.message_id, row_number() OVER (ORDER BY sum("
-                "  ln(1 + (kn.n - d.df + 0.5) / (d.df + 0.5)) * t.tf * ({k1} + 1)"
-                "  / (t.tf + {k1} * (1 - {b} + {b} * t.len / kn.avglen))) DESC) AS rank"
-                "  FROM kterms t JOIN kdf d USING (lexeme) CROSS JOIN kn GROUP BY t.message_id"
-                "  ORDER BY rank LIMIT %(candidates)s)"
-            ).format(cfg=sql.Literal(TEXT_SEARCH_CONFIG), tsv=sql.Identifier(TSV_COLUMN), tbl=vectors.table,
-                     key=sql.Literal(key), scope_id=scope_id, max_candidates=sql.Literal(BM25_MAX_CANDIDATES),
-                     max_docs=sql.Literal(BM25_MAX_DOCS), k1=sql.Literal(BM25_K1), b=sql.Literal(BM25_B)))
+            ctes.append(
+                sql.SQL(
+                    # BM25 over the resource's (or thread's) documents. The query's lexemes come from
+                    # to_tsvector, so they are stemmed and stop-word-free exactly as the stored ones.
+                    "qlex AS (SELECT lexeme FROM unnest(to_tsvector({cfg}::regconfig, %(keywords)s))),"
+                    " kq AS (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q FROM qlex),"
+                    " kcand AS (SELECT v.metadata->>'message_id' AS message_id, v.{tsv} AS tsv FROM {tbl} v, kq"
+                    "  WHERE v.metadata->>{key} = {scope_id} AND v.{tsv} @@ kq.q LIMIT {max_candidates}),"
+                    " kn AS (SELECT count(*) AS n, COALESCE(avg(length(d.tsv)), 1) AS avglen FROM ("
+                    "  SELECT v.{tsv} AS tsv FROM {tbl} v WHERE v.metadata->>{key} = {scope_id} LIMIT {max_docs}) d),"
+                    " kterms AS (SELECT c.message_id, u.lexeme, COALESCE(array_length(u.positions, 1), 1) AS tf,"
+                    "  length(c.tsv) AS len FROM kcand c, unnest(c.tsv) u WHERE u.lexeme IN (SELECT lexeme FROM qlex)),"
+                    " kdf AS (SELECT lexeme, count(DISTINCT message_id) AS df FROM kterms GROUP BY lexeme),"
+                    " khits AS (SELECT t.message_id, row_number() OVER (ORDER BY sum("
+                    "  ln(1 + (kn.n - d.df + 0.5) / (d.df + 0.5)) * t.tf * ({k1} + 1)"
+                    "  / (t.tf + {k1} * (1 - {b} + {b} * t.len / kn.avglen))) DESC) AS rank"
+                    "  FROM kterms t JOIN kdf d USING (lexeme) CROSS JOIN kn GROUP BY t.message_id"
+                    "  ORDER BY rank LIMIT %(candidates)s)"
+                ).format(
+                    cfg=sql.Literal(TEXT_SEARCH_CONFIG),
+                    tsv=sql.Identifier(TSV_COLUMN),
+                    tbl=vectors.table,
+                    key=sql.Literal(key),
+                    scope_id=scope_id,
+                    max_candidates=sql.Literal(BM25_MAX_CANDIDATES),
+                    max_docs=sql.Literal(BM25_MAX_DOCS),
+                    k1=sql.Literal(BM25_K1),
+                    b=sql.Literal(BM25_B),
+                )
+            )
             lists.append(sql.SQL("SELECT message_id, rank, 1.0::float8 AS weight FROM khits"))
         similarity = (
-            sql.SQL("(SELECT max(1 - (v.embedding {op} %(vector)s::{vtype})) FROM {tbl} v"
-                    " WHERE v.metadata->>'message_id' = d.message_id)").format(
-                op=vectors.cosine, vtype=vectors.vector_type, tbl=vectors.table)
-            if q.vector is not None else sql.SQL("NULL::float8")
+            sql.SQL(
+                "(SELECT max(1 - (v.embedding {op} %(vector)s::{vtype})) FROM {tbl} v"
+                " WHERE v.metadata->>'message_id' = d.message_id)"
+            ).format(op=vectors.cosine, vtype=vectors.vector_type, tbl=vectors.table)
+            if q.vector is not None
+            else sql.SQL("NULL::float8")
         )
         threshold = (
-            sql.SQL(" WHERE f.similarity IS NULL OR f.similarity >= %(threshold)s") if q.threshold is not None
-            else sql.SQL(" WHERE f.similarity IS NULL OR f.similarity > 0") if q.keywords is None else sql.SQL("")
+            sql.SQL(" WHERE f.similarity IS NULL OR f.similarity >= %(threshold)s")
+            if q.threshold is not None
+            else sql.SQL(" WHERE f.similarity IS NULL OR f.similarity > 0")
+            if q.keywords is None
+            else sql.SQL("")
         )
-        ctes.append(sql.SQL(
-            "fused AS (SELECT f.*, row_number() OVER (ORDER BY f.rrf DESC, f.message_id) AS rank FROM ("
-            "  SELECT d.*, {similarity} AS similarity FROM ("
-            "   SELECT l.message_id, sum(l.weight / ({rrf} + l.rank)) AS rrf FROM ({lists}) l"
-            "   WHERE l.message_id NOT IN (SELECT id FROM hist) GROUP BY l.message_id"
-            "   ORDER BY rrf DESC LIMIT %(top_k)s) d) f{threshold}),"
-            " targets AS (SELECT f.message_id, f.rank, f.similarity, f.rrf, m.thread_id, m.\"createdAt\""
-            "  FROM fused f JOIN {messages} m ON m.id = f.message_id)"
-        ).format(similarity=similarity, rrf=sql.Literal(RRF_K), lists=sql.SQL(" UNION ALL ").join(lists),
-                 threshold=threshold, messages=t.messages))
-        branches.append(sql.SQL(
-            "SELECT 'r', w.*, tg.message_id, COALESCE(tg.similarity, tg.rrf), tg.rank::int, NULL FROM targets tg"
-            " CROSS JOIN LATERAL ("
-            " (SELECT {cols} FROM {messages} m WHERE m.thread_id = tg.thread_id AND m.\"createdAt\" <= tg.\"createdAt\""
-            "  AND (m.\"createdAt\" < tg.\"createdAt\" OR m.id <= tg.message_id)"
-            "  ORDER BY m.\"createdAt\" DESC, m.id DESC LIMIT %(before)s + 1)"
-            " UNION ALL"
-            " (SELECT {cols} FROM {messages} m WHERE m.thread_id = tg.thread_id AND m.\"createdAt\" >= tg.\"createdAt\""
-            "  AND (m.\"createdAt\" > tg.\"createdAt\" OR m.id > tg.message_id)"
-            "  ORDER BY m.\"createdAt\", m.id LIMIT %(after)s)) AS w"
-        ).format(cols=cols, messages=t.messages))
-    branches.append(sql.SQL(
-        "SELECT 'm', {nulls}, NULL, NULL, NULL, r.\"workingMemory\" FROM {resources} r WHERE r.id = %(resource)s"
-    ).format(nulls=_NULLS, resources=t.resources))
-    branches.append(sql.SQL(
-        "SELECT 't', {nulls}, NULL, NULL, NULL, th.metadata::text FROM {threads} th WHERE th.id = %(thread)s"
-    ).format(nulls=_NULLS, threads=t.threads))
+        ctes.append(
+            sql.SQL(
+                "fused AS (SELECT f.*, row_number() OVER (ORDER BY f.rrf DESC, f.message_id) AS rank FROM ("
+                "  SELECT d.*, {similarity} AS similarity FROM ("
+                "   SELECT l.message_id, sum(l.weight / ({rrf} + l.rank)) AS rrf FROM ({lists}) l"
+                "   WHERE l.message_id NOT IN (SELECT id FROM hist) GROUP BY l.message_id"
+                "   ORDER BY rrf DESC LIMIT %(top_k)s) d) f{threshold}),"
+                ' targets AS (SELECT f.message_id, f.rank, f.similarity, f.rrf, m.thread_id, m."createdAt"'
+                "  FROM fused f JOIN {messages} m ON m.id = f.message_id)"
+            ).format(
+                similarity=similarity,
+                rrf=sql.Literal(RRF_K),
+                lists=sql.SQL(" UNION ALL ").join(lists),
+                threshold=threshold,
+                messages=t.messages,
+            )
+        )
+        branches.append(
+            sql.SQL(
+                "SELECT 'r', w.*, tg.message_id, COALESCE(tg.similarity, tg.rrf), tg.rank::int, NULL FROM targets tg"
+                " CROSS JOIN LATERAL ("
+                ' (SELECT {cols} FROM {messages} m WHERE m.thread_id = tg.thread_id AND m."createdAt" <= tg."createdAt"'
+                '  AND (m."createdAt" < tg."createdAt" OR m.id <= tg.message_id)'
+                '  ORDER BY m."createdAt" DESC, m.id DESC LIMIT %(before)s + 1)'
+                " UNION ALL"
+                ' (SELECT {cols} FROM {messages} m WHERE m.thread_id = tg.thread_id AND m."createdAt" >= tg."createdAt"'
+                '  AND (m."createdAt" > tg."createdAt" OR m.id > tg.message_id)'
+                '  ORDER BY m."createdAt", m.id LIMIT %(after)s)) AS w'
+            ).format(cols=cols, messages=t.messages)
+        )
+    branches.append(
+        sql.SQL(
+            "SELECT 'm', {nulls}, NULL, NULL, NULL, r.\"workingMemory\" FROM {resources} r WHERE r.id = %(resource)s"
+        ).format(nulls=_NULLS, resources=t.resources)
+    )
+    branches.append(
+        sql.SQL(
+            "SELECT 't', {nulls}, NULL, NULL, NULL, th.metadata::text FROM {threads} th WHERE th.id = %(thread)s"
+        ).format(nulls=_NULLS, threads=t.threads)
+    )
     stmt = sql.SQL("WITH {ctes} {body}").format(
         ctes=sql.SQL(", ").join(ctes), body=sql.SQL(" UNION ALL ").join(branches)
     )
     params = {
-        "thread": q.thread_id, "resource": q.resource_id, "last": q.last_messages, "owner_state": SQLSTATE_OWNERSHIP,
-        "vector": q.vector, "keywords": q.keywords, "top_k": q.top_k, "before": q.before, "after": q.after,
-        "threshold": q.threshold, "candidates": q.candidates, "vector_weight": q.vector_weight,
+        "thread": q.thread_id,
+        "resource": q.resource_id,
+        "last": q.last_messages,
+        "owner_state": SQLSTATE_OWNERSHIP,
+        "vector": q.vector,
+        "keywords": q.keywords,
+        "top_k": q.top_k,
+        "before": q.before,
+        "after": q.after,
+        "threshold": q.threshold,
+        "candidates": q.candidates,
+        "vector_weight": q.vector_weight,
     }
     return stmt, params

@@ -10,8 +10,8 @@ message of their thread, 1 ms apart, even when two processes save to one thread 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime
+from typing import Any
 
 from psycopg import sql
 
@@ -21,7 +21,7 @@ from ._tables import Tables
 from ._threads import NOW, NOW_NAIVE, Statement
 from ._vectors import VectorTable
 
-_CREATED = sql.SQL("COALESCE(m.\"createdAtZ\", m.\"createdAt\" AT TIME ZONE 'UTC')")
+_CREATED = sql.SQL('COALESCE(m."createdAtZ", m."createdAt" AT TIME ZONE \'UTC\')')
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ def save_messages(
         " wanted AS (SELECT thread_id, count(*) FILTER (WHERE created_at IS NULL) AS auto FROM input GROUP BY"
         " thread_id),"
         # The clock: after now, after the thread's last bump, after its newest message.
-        " bump AS (UPDATE {threads} AS t SET (\"updatedAtZ\", \"updatedAt\") = (SELECT v, v AT TIME ZONE 'UTC' FROM"
+        ' bump AS (UPDATE {threads} AS t SET ("updatedAtZ", "updatedAt") = (SELECT v, v AT TIME ZONE \'UTC\' FROM'
         " (SELECT"
         "  GREATEST({now}, COALESCE(t.\"updatedAtZ\", t.\"updatedAt\" AT TIME ZONE 'UTC') + interval '1 ms',"
         "   (SELECT max(x.\"createdAt\") FROM {messages} x WHERE x.thread_id = t.id) AT TIME ZONE 'UTC' + interval '1"
@@ -78,17 +78,17 @@ def save_messages(
         "  + GREATEST(w.auto - 1, 0) * interval '1 ms' AS v) AS clock)"
         " FROM wanted w WHERE t.id = w.thread_id"
         ' RETURNING t.id, t."resourceId" AS owner, t."updatedAtZ" - GREATEST(w.auto - 1, 0) * interval \'1 ms\' AS'
-        ' base),'
+        " base),"
         " stamped AS (SELECT i.id, i.thread_id, COALESCE(i.resource_id, b.owner) AS resource_id, i.role, i.type,"
         " i.content,"
         "  COALESCE(i.created_at, b.base + (row_number() OVER (PARTITION BY i.thread_id, i.created_at IS NULL"
         "   ORDER BY i.ord) - 1) * interval '1 ms') AS ts, b.owner"
         "  FROM input i JOIN bump b ON b.id = i.thread_id),"
-        " ins AS (INSERT INTO {messages} AS m (id, thread_id, content, role, type, \"createdAt\", \"createdAtZ\","
-        " \"resourceId\")"
+        ' ins AS (INSERT INTO {messages} AS m (id, thread_id, content, role, type, "createdAt", "createdAtZ",'
+        ' "resourceId")'
         "  SELECT id, thread_id, content, role, type, ts AT TIME ZONE 'UTC', ts, resource_id FROM stamped"
         "  WHERE resource_id = owner"
-        '  ON CONFLICT (id) DO UPDATE SET thread_id = EXCLUDED.thread_id, content = EXCLUDED.content,'
+        "  ON CONFLICT (id) DO UPDATE SET thread_id = EXCLUDED.thread_id, content = EXCLUDED.content,"
         '  role = EXCLUDED.role, type = EXCLUDED.type, "resourceId" = EXCLUDED."resourceId"'
         '  WHERE m."resourceId" IS NULL OR m."resourceId" = EXCLUDED."resourceId"'
         '  RETURNING m.id, m."createdAt", m."createdAtZ", m."resourceId"),'
@@ -105,8 +105,13 @@ def save_messages(
         "   || ' already belongs to another resource; use a new id')"
         "  END AS failed){extra}"
         " SELECT ins.*, verdict.failed FROM verdict LEFT JOIN ins ON true"
-    ).format(threads=t.threads, messages=t.messages, now=NOW, fail=t.raise_fn,
-             extra=_vector_ctes(t, vectors, backlog is not None))
+    ).format(
+        threads=t.threads,
+        messages=t.messages,
+        now=NOW,
+        fail=t.raise_fn,
+        extra=_vector_ctes(t, vectors, backlog is not None),
+    )
     params = {
         "ids": [r.id for r in rows],
         "threads": [r.thread_id for r in rows],
@@ -126,7 +131,7 @@ def save_messages(
 def _vector_ctes(t: Tables, vectors: VectorRows | None, track_backlog: bool) -> sql.Composable:
     """Vector and backlog CTEs of the save statement, over what it inserted."""
     saved = sql.SQL(
-        ", saved AS (SELECT s.id, s.thread_id, s.resource_id, s.role, i.\"createdAtZ\" AS created_z"
+        ', saved AS (SELECT s.id, s.thread_id, s.resource_id, s.role, i."createdAtZ" AS created_z'
         " FROM ins i JOIN stamped s ON s.id = i.id)"
     )
     return sql.Composed([saved, _vectors_of_saved(vectors), _backlog_of_saved(t) if track_backlog else sql.SQL("")])
@@ -154,15 +159,20 @@ def _backlog_of_saved(t: Tables) -> sql.Composable:
     """Queue ``%(backlog)s`` for backfill; the other saved messages leave the queue."""
     return sql.SQL(
         ", bq AS (INSERT INTO {b} (message_id) SELECT unnest(%(backlog)s::text[]) ON CONFLICT DO NOTHING)"
-        ", bd AS (DELETE FROM {b} WHERE message_id IN (SELECT id FROM saved) AND message_id <> ALL(%(backlog)s::text[]))"
+        ", bd AS (DELETE FROM {b} WHERE message_id IN (SELECT id FROM saved)"
+        " AND message_id <> ALL(%(backlog)s::text[]))"
     ).format(b=t.backlog)
 
 
 def _vector_params(vectors: VectorRows | None) -> dict[str, Any]:
     if vectors is None:
         return {}
-    return {"v_ids": vectors.vector_ids, "v_messages": vectors.message_ids, "v_contents": vectors.contents,
-            "v_embeddings": vectors.embeddings}
+    return {
+        "v_ids": vectors.vector_ids,
+        "v_messages": vectors.message_ids,
+        "v_contents": vectors.contents,
+        "v_embeddings": vectors.embeddings,
+    }
 
 
 def write_vectors(t: Tables, message_ids: list[str], vectors: VectorRows | None, backlog: list[str]) -> Statement:
@@ -171,8 +181,8 @@ def write_vectors(t: Tables, message_ids: list[str], vectors: VectorRows | None,
     The messages' other vector rows go; ``backlog`` ids stay queued, the rest leave the queue.
     """
     stmt = sql.SQL(
-        "WITH saved AS (SELECT m.id, m.thread_id, m.\"resourceId\" AS resource_id, m.role,"
-        " COALESCE(m.\"createdAtZ\", m.\"createdAt\" AT TIME ZONE 'UTC') AS created_z FROM {messages} m"
+        'WITH saved AS (SELECT m.id, m.thread_id, m."resourceId" AS resource_id, m.role,'
+        ' COALESCE(m."createdAtZ", m."createdAt" AT TIME ZONE \'UTC\') AS created_z FROM {messages} m'
         " WHERE m.id = ANY(%(processed)s::text[])){vectors}{backlog} SELECT count(*) AS processed FROM saved"
     ).format(messages=t.messages, vectors=_vectors_of_saved(vectors), backlog=_backlog_of_saved(t))
     return stmt, {"processed": message_ids, "backlog": backlog, **_vector_params(vectors)}
@@ -198,9 +208,9 @@ def orphan_backlog(t: Tables) -> Statement:
 def messages_after(t: Tables, after: str, limit: int, resource_id: str | None) -> Statement:
     """Every message in id order (keyset pages), optionally of one resource: for a full backfill scan."""
     where = sql.SQL(' AND m."resourceId" = %(resource)s') if resource_id is not None else sql.SQL("")
-    stmt = sql.SQL("SELECT {cols} FROM {messages} m WHERE m.id > %(after)s{where} ORDER BY m.id LIMIT %(limit)s").format(
-        cols=prefixed(MESSAGE_COLUMNS, "m"), messages=t.messages, where=where
-    )
+    stmt = sql.SQL(
+        "SELECT {cols} FROM {messages} m WHERE m.id > %(after)s{where} ORDER BY m.id LIMIT %(limit)s"
+    ).format(cols=prefixed(MESSAGE_COLUMNS, "m"), messages=t.messages, where=where)
     return stmt, {"after": after, "limit": limit, "resource": resource_id}
 
 
@@ -241,33 +251,52 @@ def list_messages(t: Tables, q: Listing) -> Statement:
     page_dir = sql.SQL("DESC" if q.newest else q.direction)
     parts: list[sql.Composable] = []
     if q.owner is not None and q.thread_ids is not None:
-        parts.append(sql.SQL(
-            "SELECT 'g' AS src, {nulls}, NULL::bigint AS total FROM {threads} o WHERE o.id = ANY(%(threads)s::text[])"
-            " AND CASE WHEN o.\"resourceId\" <> %(owner)s THEN {fail}(%(owner_state)s, 'thread ' || o.id ||"
-            " ' belongs to another resource, not ' || %(owner)s) ELSE false END"
-        ).format(nulls=_NULL_MESSAGE, threads=t.threads, fail=t.raise_fn))
+        parts.append(
+            sql.SQL(
+                "SELECT 'g' AS src, {nulls}, NULL::bigint AS total FROM {threads} o"
+                " WHERE o.id = ANY(%(threads)s::text[])"
+                " AND CASE WHEN o.\"resourceId\" <> %(owner)s THEN {fail}(%(owner_state)s, 'thread ' || o.id ||"
+                " ' belongs to another resource, not ' || %(owner)s) ELSE false END"
+            ).format(nulls=_NULL_MESSAGE, threads=t.threads, fail=t.raise_fn)
+        )
     if q.limit != 0:
-        parts.append(sql.SQL(
-            "(SELECT 'p' AS src, {cols}, NULL::bigint AS total FROM {messages} m WHERE {where}"
-            ' ORDER BY m."createdAt" {dir}, m.id {dir} LIMIT %(limit)s OFFSET %(offset)s)'
-        ).format(
-            cols=prefixed(MESSAGE_COLUMNS, "m"), messages=t.messages, where=sql.SQL(" AND ").join(where), dir=page_dir
-        ))
-        parts.append(sql.SQL("SELECT 'n' AS src, {nulls}, count(*) AS total FROM {messages} m WHERE {where}").format(
-            nulls=_NULL_MESSAGE, messages=t.messages, where=sql.SQL(" AND ").join(where)))
+        parts.append(
+            sql.SQL(
+                "(SELECT 'p' AS src, {cols}, NULL::bigint AS total FROM {messages} m WHERE {where}"
+                ' ORDER BY m."createdAt" {dir}, m.id {dir} LIMIT %(limit)s OFFSET %(offset)s)'
+            ).format(
+                cols=prefixed(MESSAGE_COLUMNS, "m"),
+                messages=t.messages,
+                where=sql.SQL(" AND ").join(where),
+                dir=page_dir,
+            )
+        )
+        parts.append(
+            sql.SQL("SELECT 'n' AS src, {nulls}, count(*) AS total FROM {messages} m WHERE {where}").format(
+                nulls=_NULL_MESSAGE, messages=t.messages, where=sql.SQL(" AND ").join(where)
+            )
+        )
     if q.include_ids:
         parts.append(_windows(t))
     stmt = sql.SQL(" UNION ALL ").join(parts)
     params = {
-        "threads": q.thread_ids, "resource": q.resource_id, "owner": q.owner, "owner_state": SQLSTATE_OWNERSHIP,
-        "start": q.start, "end": q.end, "limit": q.limit, "offset": q.offset,
-        "inc_ids": list(q.include_ids), "inc_before": list(q.include_before), "inc_after": list(q.include_after),
+        "threads": q.thread_ids,
+        "resource": q.resource_id,
+        "owner": q.owner,
+        "owner_state": SQLSTATE_OWNERSHIP,
+        "start": q.start,
+        "end": q.end,
+        "limit": q.limit,
+        "offset": q.offset,
+        "inc_ids": list(q.include_ids),
+        "inc_before": list(q.include_before),
+        "inc_after": list(q.include_after),
     }
     return stmt, params
 
 
 _NULL_MESSAGE = sql.SQL(
-    'NULL::text AS id, NULL::text AS thread_id, NULL::text AS content, NULL::text AS role, NULL::text AS type,'
+    "NULL::text AS id, NULL::text AS thread_id, NULL::text AS content, NULL::text AS role, NULL::text AS type,"
     ' NULL::timestamp AS "createdAt", NULL::timestamptz AS "createdAtZ", NULL::text AS "resourceId"'
 )
 
@@ -279,21 +308,21 @@ def _windows(t: Tables) -> sql.Composed:
         "SELECT 'w' AS src, w.*, NULL::bigint AS total FROM unnest(%(inc_ids)s::text[], %(inc_before)s::int[],"
         " %(inc_after)s::int[])"
         " AS inc(id, before, after) JOIN {messages} tg ON tg.id = inc.id CROSS JOIN LATERAL ("
-        " (SELECT {cols} FROM {messages} m WHERE m.thread_id = tg.thread_id AND m.\"createdAt\" <= tg.\"createdAt\""
-        "  AND (m.\"createdAt\" < tg.\"createdAt\" OR m.id <= tg.id)"
-        "  ORDER BY m.\"createdAt\" DESC, m.id DESC LIMIT inc.before + 1)"
+        ' (SELECT {cols} FROM {messages} m WHERE m.thread_id = tg.thread_id AND m."createdAt" <= tg."createdAt"'
+        '  AND (m."createdAt" < tg."createdAt" OR m.id <= tg.id)'
+        '  ORDER BY m."createdAt" DESC, m.id DESC LIMIT inc.before + 1)'
         " UNION ALL"
-        " (SELECT {cols} FROM {messages} m WHERE m.thread_id = tg.thread_id AND m.\"createdAt\" >= tg.\"createdAt\""
-        "  AND (m.\"createdAt\" > tg.\"createdAt\" OR m.id > tg.id)"
-        "  ORDER BY m.\"createdAt\", m.id LIMIT inc.after)) AS w"
+        ' (SELECT {cols} FROM {messages} m WHERE m.thread_id = tg.thread_id AND m."createdAt" >= tg."createdAt"'
+        '  AND (m."createdAt" > tg."createdAt" OR m.id > tg.id)'
+        '  ORDER BY m."createdAt", m.id LIMIT inc.after)) AS w'
     ).format(messages=t.messages, cols=cols)
 
 
 def select_messages(t: Tables, ids: list[str]) -> Statement:
     """Messages by id, oldest first (what Mastra's listMessagesById returns)."""
-    stmt = sql.SQL(
-        'SELECT {cols} FROM {messages} WHERE id = ANY(%(ids)s::text[]) ORDER BY "createdAt", id'
-    ).format(cols=MESSAGE_COLUMNS, messages=t.messages)
+    stmt = sql.SQL('SELECT {cols} FROM {messages} WHERE id = ANY(%(ids)s::text[]) ORDER BY "createdAt", id').format(
+        cols=MESSAGE_COLUMNS, messages=t.messages
+    )
     return stmt, {"ids": ids}
 
 
@@ -331,7 +360,7 @@ def update_messages(t: Tables, ids: list[str], patches: list[str]) -> Statement:
         "WITH input AS (SELECT i.id, {patch} AS patch FROM unnest(%(ids)s::text[], %(patches)s::text[]) AS i(id,"
         " patch)),"
         " old AS (SELECT m.id, m.thread_id FROM {messages} m JOIN input USING (id)),"
-        " target AS (SELECT i.id, th.id AS thread_id, th.\"resourceId\" AS owner FROM input i"
+        ' target AS (SELECT i.id, th.id AS thread_id, th."resourceId" AS owner FROM input i'
         "  JOIN {threads} th ON th.id = i.patch->>'threadId'),"
         " guard AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM input i WHERE i.patch ? 'threadId'"
         "  AND i.id IN (SELECT id FROM old) AND i.id NOT IN (SELECT id FROM target))"
@@ -344,21 +373,31 @@ def update_messages(t: Tables, ids: list[str], patches: list[str]) -> Statement:
         "  role = COALESCE(i.patch->>'role', m.role),"
         "  type = COALESCE(i.patch->>'type', m.type),"
         "  thread_id = COALESCE(tg.thread_id, m.thread_id),"
-        "  \"resourceId\" = COALESCE(i.patch->>'resourceId', tg.owner, m.\"resourceId\")"
+        '  "resourceId" = COALESCE(i.patch->>\'resourceId\', tg.owner, m."resourceId")'
         "  FROM input i LEFT JOIN target tg ON tg.id = i.id"
         "  WHERE m.id = i.id AND NOT (SELECT failed FROM guard)"
         "  RETURNING {mcols}),"
-        " bump AS (UPDATE {threads} SET \"updatedAt\" = {naive}, \"updatedAtZ\" = {now}"
+        ' bump AS (UPDATE {threads} SET "updatedAt" = {naive}, "updatedAtZ" = {now}'
         "  WHERE id IN (SELECT thread_id FROM old UNION SELECT thread_id FROM upd))"
         " SELECT * FROM upd"
     ).format(
-        messages=t.messages, threads=t.threads, fail=t.raise_fn, naive=NOW_NAIVE, now=NOW,
-        mcols=prefixed(MESSAGE_COLUMNS, "m"), patch=_jsonb_safe(sql.SQL("i.patch")), merged=_from_jsonb_safe(merged),
+        messages=t.messages,
+        threads=t.threads,
+        fail=t.raise_fn,
+        naive=NOW_NAIVE,
+        now=NOW,
+        mcols=prefixed(MESSAGE_COLUMNS, "m"),
+        patch=_jsonb_safe(sql.SQL("i.patch")),
+        merged=_from_jsonb_safe(merged),
     )
     params = {
-        "ids": ids, "patches": patches, "missing": SQLSTATE_NOT_FOUND,
-        "nul_enc_re": _NUL_ENCODE[0], "nul_enc_to": _NUL_ENCODE[1],
-        "nul_dec_re": _NUL_DECODE[0], "nul_dec_to": _NUL_DECODE[1],
+        "ids": ids,
+        "patches": patches,
+        "missing": SQLSTATE_NOT_FOUND,
+        "nul_enc_re": _NUL_ENCODE[0],
+        "nul_enc_to": _NUL_ENCODE[1],
+        "nul_dec_re": _NUL_DECODE[0],
+        "nul_dec_to": _NUL_DECODE[1],
     }
     return stmt, params
 
@@ -375,9 +414,10 @@ def delete_messages(t: Tables, ids: list[str], vectors: list[str]) -> Statement:
         for i, name in enumerate(vectors)
     ]
     ctes.append(sql.SQL("bl AS (DELETE FROM {} WHERE message_id IN (SELECT id FROM del))").format(t.backlog))
-    ctes.append(sql.SQL(
-        "bump AS (UPDATE {} SET \"updatedAt\" = {}, \"updatedAtZ\" = {} WHERE id IN (SELECT thread_id FROM del))"
-    ).format(t.threads, NOW_NAIVE, NOW))
+    ctes.append(
+        sql.SQL(
+            'bump AS (UPDATE {} SET "updatedAt" = {}, "updatedAtZ" = {} WHERE id IN (SELECT thread_id FROM del))'
+        ).format(t.threads, NOW_NAIVE, NOW)
+    )
     stmt = sql.SQL("WITH {} SELECT count(*) AS deleted FROM del").format(sql.SQL(", ").join(ctes))
     return stmt, {"ids": ids}
-

@@ -30,8 +30,13 @@ def insert_thread(t: Tables, thread_id: str, resource_id: str, title: str, metad
 
 
 def upsert_thread(
-    t: Tables, thread_id: str, resource_id: str, title: str, metadata: str | None,
-    created_at: datetime | None, updated_at: datetime | None,
+    t: Tables,
+    thread_id: str,
+    resource_id: str,
+    title: str,
+    metadata: str | None,
+    created_at: datetime | None,
+    updated_at: datetime | None,
 ) -> Statement:
     """Mastra's saveThread: insert, or overwrite every column of an existing thread."""
     stmt = sql.SQL(
@@ -45,8 +50,14 @@ def upsert_thread(
         '"createdAtZ" = EXCLUDED."createdAtZ", "updatedAtZ" = EXCLUDED."updatedAtZ" '
         "RETURNING {cols}"
     ).format(threads=t.threads, now=NOW, cols=THREAD_COLUMNS)
-    params = {"id": thread_id, "resource": resource_id, "title": title, "metadata": metadata,
-              "created": created_at, "updated": updated_at}
+    params = {
+        "id": thread_id,
+        "resource": resource_id,
+        "title": title,
+        "metadata": metadata,
+        "created": created_at,
+        "updated": updated_at,
+    }
     return stmt, params
 
 
@@ -56,8 +67,13 @@ def select_thread(t: Tables, thread_id: str) -> Statement:
 
 
 def list_threads(
-    t: Tables, resource_id: str | None, metadata: str | None, order_field: str, direction: str,
-    limit: int | None, offset: int,
+    t: Tables,
+    resource_id: str | None,
+    metadata: str | None,
+    order_field: str,
+    direction: str,
+    limit: int | None,
+    offset: int,
 ) -> Statement:
     """One page plus the total, in one statement. A row with a NULL id means an empty page."""
     where: list[sql.Composable] = [sql.SQL("true")]
@@ -72,7 +88,10 @@ def list_threads(
         "LEFT JOIN LATERAL (SELECT * FROM f ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s) AS p ON true "
         "ORDER BY {porder}"
     ).format(
-        cols=THREAD_COLUMNS, threads=t.threads, where=sql.SQL(" AND ").join(where), order=order,
+        cols=THREAD_COLUMNS,
+        threads=t.threads,
+        where=sql.SQL(" AND ").join(where),
+        order=order,
         porder=sql.SQL("p.{f} {d}, p.id {d}").format(f=sql.Identifier(order_field), d=sql.SQL(direction)),
     )
     return stmt, {"resource": resource_id, "metadata": metadata, "limit": limit, "offset": offset}
@@ -155,6 +174,7 @@ def list_clones(t: Tables, source_thread_id: str, resource_id: str | None) -> St
 
 # --- resources -------------------------------------------------------------------------------
 
+
 def select_resource(t: Tables, resource_id: str) -> Statement:
     stmt = sql.SQL("SELECT {cols} FROM {resources} WHERE id = %(id)s").format(
         cols=RESOURCE_COLUMNS, resources=t.resources
@@ -181,4 +201,3 @@ def upsert_resource(
         '"updatedAt" = EXCLUDED."updatedAt", "updatedAtZ" = EXCLUDED."updatedAtZ" RETURNING {cols}'
     ).format(resources=t.resources, naive=NOW_NAIVE, now=NOW, merged=merged, cols=RESOURCE_COLUMNS)
     return stmt, {"id": resource_id, "wm": working_memory, "set_wm": set_working_memory, "metadata": metadata}
-

@@ -91,9 +91,11 @@ def create_extension() -> sql.SQL:
     return sql.SQL("CREATE EXTENSION IF NOT EXISTS vector")
 
 
-def lock(t: Tables) -> tuple[sql.Composed, dict[str, Any]]:
+def lock(t: Tables) -> tuple[sql.SQL, dict[str, Any]]:
     """The migrations' advisory lock, so concurrent first uses create the table once."""
-    return sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0))"), {"key": f"mastra_memory:migrate:{t.schema}"}
+    return sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0))"), {
+        "key": f"mastra_memory:migrate:{t.schema}"
+    }
 
 
 def create_statements(v: VectorTable, existing_ann: str | None) -> list[sql.Composed]:
@@ -125,7 +127,9 @@ def create_statements(v: VectorTable, existing_ann: str | None) -> list[sql.Comp
             sql.SQL(
                 "CREATE INDEX IF NOT EXISTS {} ON {} USING hnsw (embedding {}.vector_cosine_ops)"
                 " WITH (m = {}, ef_construction = {})"
-            ).format(ident(ann_name), tbl, ident(v.extension_schema), sql.Literal(HNSW_M), sql.Literal(HNSW_EF_CONSTRUCTION))
+            ).format(
+                ident(ann_name), tbl, ident(v.extension_schema), sql.Literal(HNSW_M), sql.Literal(HNSW_EF_CONSTRUCTION)
+            )
         )
     statements += [
         sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ((metadata->>'message_id'))").format(
@@ -151,7 +155,11 @@ def create_statements(v: VectorTable, existing_ann: str | None) -> list[sql.Comp
                 " SELECT v.metadata->>'message_id', v.metadata->>'thread_id', v.embedding {op} q FROM {tbl} v"
                 " WHERE v.metadata->>{key} = scope_id ORDER BY v.embedding {op} q LIMIT k $fn$"
             ).format(
-                fn=v.search_fn(scope), vtype=v.vector_type, ef=sql.Literal(HNSW_EF_SEARCH), op=v.cosine, tbl=tbl,
+                fn=v.search_fn(scope),
+                vtype=v.vector_type,
+                ef=sql.Literal(HNSW_EF_SEARCH),
+                op=v.cosine,
+                tbl=tbl,
                 key=sql.Literal(key),
             )
         )
