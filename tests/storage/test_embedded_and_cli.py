@@ -116,3 +116,19 @@ def test_quickstart_example_runs_on_the_embedded_default(tmp_path: Path) -> None
     assert lines[2].endswith("user: Also, I'm vegetarian.")
     assert lines[-1] == "user-ada has 1 thread(s); this one holds 3 message(s)"
     EmbeddedPostgres(tmp_path / "pgdata").wipe()
+
+
+def test_recall_example_finds_the_answer_in_another_thread(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "examples" / "recall.py")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MASTRA_MEMORY_HOME": str(tmp_path)},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("The following messages were remembered from a different conversation:")
+    assert "- user: I'm flying to Lisbon on May 3rd for a conference." in result.stdout
+    assert "user: Which city am I flying to in May?" in result.stdout
+    assert "recalled " in result.stdout.splitlines()[-1]
+    EmbeddedPostgres(tmp_path / "pgdata").wipe()

@@ -63,21 +63,22 @@ class MemoryContext:
 
 
 def _day(moment: datetime) -> str:
-    return f"{moment.year}, {moment:%b}, {moment.day}"
+    return f"{moment.day} {moment:%B} {moment.year}"
 
 
 def render_remembered(messages: list[Message]) -> str:
-    """Other-thread recall as one system block, in Mastra's structure: preamble, tags, a header per
-    UTC day, then each message with its role. Mastra also prefixes every line with "Message from
-    previous conversation at <time>"; we leave that out, about 9 tokens a message, because the
-    day header already dates it (measured on LoCoMo: the same evidence in ~20 % fewer tokens)."""
+    """Other-thread recall as one system block in Mastra's structure: its preamble and tags, a
+    header per UTC day, then each message with its role. Mastra also starts every line with
+    "Message from previous conversation at <time>" and writes headers as "the following messages
+    are from 2023, May, 8"; we write "8 May 2023:" and the role only. On LoCoMo that carries the
+    same evidence in about a fifth fewer tokens."""
     lines = [REMEMBERED_PREAMBLE, "<remembered_from_other_conversation>"]
     day = None
     for message in messages:
         assert message.created_at is not None
         if _day(message.created_at) != day:
             day = _day(message.created_at)
-            lines.append(f"the following messages are from {day}")
+            lines.append(f"{day}:")
         lines.append(f"- {message.role}: {message.text}")
     lines.append("<end_remembered_from_other_conversation>")
     return "\n".join(lines)
