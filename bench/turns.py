@@ -8,6 +8,7 @@ transaction takes exactly one), so the one-round-trip, one-commit claim is check
 
     python bench/turns.py                 # embedded PostgreSQL in a temporary directory
     python bench/turns.py --dsn postgresql://...  --n 10000 --json
+    python bench/turns.py --recall hash384   # embed + write vectors on save, like Mastra's bench
 
 With --json the last line is one JSON object with every figure.
 """
@@ -27,9 +28,10 @@ from typing import Any
 import psycopg
 import psycopg_pool
 
-from mastra_memory import Memory, Message
+from mastra_memory import Memory, MemoryConfig, Message, SemanticRecall
 from mastra_memory._connect import configure_connection
 from mastra_memory.embedded import EmbeddedPostgres
+from mastra_memory.embedding import HashEmbedder, LocalEmbedder
 
 TOPICS = [
     "paris travel flight hotel museum louvre metro booking luggage passport",
@@ -121,7 +123,7 @@ def next_xid(dsn: str) -> int:
     return int(row[0])
 
 
-def run(dsn: str, n: int, threads: int, calls: int, seed: int) -> dict[str, Any]:
+def run(dsn: str, n: int, threads: int, calls: int, seed: int, recall: str | None = None) -> dict[str, Any]:
     rng = Rng(seed)
     schema = f"bench_{os.getpid()}"
     pool = psycopg_pool.ConnectionPool(
@@ -132,7 +134,11 @@ def run(dsn: str, n: int, threads: int, calls: int, seed: int) -> dict[str, Any]
         configure=configure_connection,
         open=True,
     )
-    memory = Memory(pool, schema=schema)
+    config, embedder = None, None
+    if recall is not None:  # embed on save and write vectors, as Mastra's bench does
+        config = MemoryConfig(last_messages=20, semantic_recall=SemanticRecall(top_k=5, message_range=2))
+        embedder = HashEmbedder(384) if recall == "hash384" else LocalEmbedder()
+    memory = Memory(pool, schema=schema, config=config, embedder=embedder)
     memory.migrate()
     thread_ids = [f"bench-thread-{t:04d}" for t in range(threads)]
     for tid in thread_ids:
@@ -194,6 +200,7 @@ def run(dsn: str, n: int, threads: int, calls: int, seed: int) -> dict[str, Any]
     return {
         "n_messages": n,
         "threads": threads,
+        "recall": recall,
         "save": {
             **summary(save_ms),
             "messages_per_second": round(n / elapsed, 1),
@@ -215,6 +222,11 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=100)
     parser.add_argument("--calls", type=int, default=200, help="history reads (default 200)")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--recall",
+        choices=["hash384", "local"],
+        help="semantic recall on: embed on save and write vectors (hash384 = the embedder of Mastra's bench)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args()
     if args.n % (2 * args.threads):
@@ -226,7 +238,7 @@ def main() -> int:
             server = EmbeddedPostgres(os.path.join(tmp, "pgdata"))
             dsn = server.start()
         try:
-            result = run(dsn, args.n, args.threads, args.calls, args.seed)
+            result = run(dsn, args.n, args.threads, args.calls, args.seed, args.recall)
         finally:
             if server is not None:
                 server.stop()

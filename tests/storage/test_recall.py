@@ -157,7 +157,7 @@ async def test_context_recalls_from_another_thread_as_one_dated_block(mem_factor
     assert [m.text for m in ctx.hits[0].window] == TRIP[:2]  # the hit and one neighbour after it
     block = ctx.system[-1]
     assert block.startswith("The following messages were remembered from a different conversation:")
-    assert "1 March 2025:" in block
+    assert "\n1 March 2025\n" in block
     assert f"- user: {TRIP[0]}" in block
     assert ctx.diagnostics.sources["trip-0"] == "recall"
     assert ctx.diagnostics.sources["trip-1"] == "neighbour"

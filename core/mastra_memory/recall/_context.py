@@ -70,7 +70,7 @@ def render_remembered(messages: list[Message]) -> str:
     """Other-thread recall as one system block in Mastra's structure: its preamble and tags, a
     header per UTC day, then each message with its role. Mastra also starts every line with
     "Message from previous conversation at <time>" and writes headers as "the following messages
-    are from 2023, May, 8"; we write "8 May 2023:" and the role only. On LoCoMo that carries the
+    are from 2023, May, 8"; we write "8 May 2023" and the role only. On LoCoMo that carries the
     same evidence in about a fifth fewer tokens."""
     lines = [REMEMBERED_PREAMBLE, "<remembered_from_other_conversation>"]
     day = None
@@ -78,7 +78,7 @@ def render_remembered(messages: list[Message]) -> str:
         assert message.created_at is not None
         if _day(message.created_at) != day:
             day = _day(message.created_at)
-            lines.append(f"{day}:")
+            lines.append(day)
         lines.append(f"- {message.role}: {message.text}")
     lines.append("<end_remembered_from_other_conversation>")
     return "\n".join(lines)
