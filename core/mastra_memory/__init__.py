@@ -36,6 +36,13 @@ from ._types import (
     ThreadPage,
 )
 from .recall import ContextDiagnostics, MemoryContext, RecallHit
+from .working_memory import (
+    WorkingMemory,
+    WorkingMemoryTemplate,
+    WorkingMemoryTool,
+    WorkingMemoryUpdate,
+    working_memory_tool,
+)
 
 __version__ = "0.1.0"
 
@@ -70,6 +77,11 @@ __all__ = [
     "StorageError",
     "Thread",
     "ThreadPage",
+    "WorkingMemory",
+    "WorkingMemoryTemplate",
+    "WorkingMemoryTool",
+    "WorkingMemoryUpdate",
+    "working_memory_tool",
 ]
 
 for _name in __all__:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ._errors import InvalidInputError
+from .working_memory._config import WorkingMemory
 
 __all__ = ["MemoryConfig", "SemanticRecall"]
 
@@ -72,10 +73,12 @@ class MemoryConfig:
             ``lastMessages``, default 10); ``None`` turns history off.
         semantic_recall: a :class:`SemanticRecall`, ``True`` for its defaults, or ``None``
             (Mastra's default: off).
+        working_memory: a :class:`~mastra_memory.WorkingMemory` (Mastra's default: None, off).
     """
 
     last_messages: int | None = 10
     semantic_recall: SemanticRecall | bool | None = None
+    working_memory: WorkingMemory | None = None
 
     def __post_init__(self) -> None:
         if self.last_messages is not None:
@@ -87,6 +90,8 @@ class MemoryConfig:
             object.__setattr__(self, "semantic_recall", None)
         elif recall is not None and not isinstance(recall, SemanticRecall):
             raise InvalidInputError("semantic_recall must be a SemanticRecall, True, False or None")
+        if self.working_memory is not None and not isinstance(self.working_memory, WorkingMemory):
+            raise InvalidInputError("working_memory must be a WorkingMemory or None")
 
     @property
     def recall(self) -> SemanticRecall | None:

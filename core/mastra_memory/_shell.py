@@ -21,6 +21,7 @@ from .recall import _backfill as recall_backfill
 from .recall import _context as recall_context
 from .recall._vectors import vector_table
 from .storage._migrations import migrate as migrate_plan
+from .working_memory import _ops as working_memory
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -153,3 +154,8 @@ class Operations:
     # resources
     get_resource = operation(threads.get_resource)
     update_resource = operation(threads.update_resource)
+
+    # working memory
+    get_working_memory = operation(working_memory.get_working_memory)
+    update_working_memory = operation(working_memory.update_working_memory)
+    get_working_memory_template = operation(working_memory.get_working_memory_template)

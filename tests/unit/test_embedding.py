@@ -302,6 +302,7 @@ def test_public_names_are_exported_from_the_package() -> None:
         "EmbeddingMatrix",
         "HashEmbedder",
         "LocalEmbedder",
+        "OpenAIEmbedder",
     ]
     for name in embedding.__all__:
         obj = getattr(embedding, name)

@@ -23,6 +23,8 @@ from .._validate import (
 )
 from ..storage import _rows as rows
 from ..storage import _threads as sql_threads
+from ..storage import _working_memory as sql_wm
+from ..working_memory._ops import metadata_working_memory
 
 _UNSET: Any = object()
 
@@ -38,6 +40,8 @@ def create_thread(
     """Create a conversation thread owned by ``resource_id`` (a user, an org, a project…).
 
     ``thread_id`` defaults to a new UUID and ``title`` to ``""``, as in Mastra.
+    With resource-scoped working memory on, a string ``metadata["workingMemory"]`` also becomes the
+    resource's working memory, in the same statement (as Mastra does).
 
     Raises:
         InvalidInputError: an id is empty, or the title or metadata cannot be stored.
@@ -47,6 +51,8 @@ def create_thread(
     thread_id = str(uuid.uuid4()) if thread_id is None else check_id(thread_id, "thread_id")
     meta = None if metadata is None else dumps(check_metadata(metadata))
     stmt = sql_threads.insert_thread(s.tables, thread_id, resource_id, check_text(title, "title"), meta)
+    if (wm := metadata_working_memory(s.config, metadata)) is not None:  # Mastra copies it to the resource
+        stmt = sql_wm.also_set_resource_working_memory(stmt, s.tables, wm)
     row = yield from query_one(*stmt)
     if row is None:
         raise ConflictError(
@@ -68,6 +74,8 @@ def save_thread(
     """Insert a thread or overwrite every field of an existing one (Mastra's ``saveThread``).
 
     Times default to now. Prefer ``update_thread`` to change part of a thread.
+    With resource-scoped working memory on, a string ``metadata["workingMemory"]`` also becomes the
+    resource's working memory, in the same statement (as Mastra does).
 
     Raises:
         InvalidInputError: an id is empty, or a value cannot be stored.
@@ -79,6 +87,8 @@ def save_thread(
         None if created_at is None else to_utc_ms(created_at, "created_at"),
         None if updated_at is None else to_utc_ms(updated_at, "updated_at"),
     )
+    if (wm := metadata_working_memory(s.config, metadata)) is not None:  # Mastra copies it to the resource
+        stmt = sql_wm.also_set_resource_working_memory(stmt, s.tables, wm)
     row = yield from query_one(*stmt)
     assert row is not None
     return rows.thread(row)
@@ -131,6 +141,8 @@ def update_thread(
     """Change a thread's title and/or merge keys into its metadata; bumps ``updated_at``.
 
     Metadata is merged shallowly, as in Mastra: given keys replace, other keys stay.
+    With resource-scoped working memory on, a string ``metadata["workingMemory"]`` also becomes the
+    resource's working memory, in the same statement (as Mastra does).
 
     Raises:
         NotFoundError: there is no such thread.
@@ -138,7 +150,10 @@ def update_thread(
     """
     meta = None if metadata is None else dumps(check_metadata(metadata))
     new_title = None if title is None else check_text(title, "title")
-    row = yield from query_one(*sql_threads.update_thread(s.tables, check_id(thread_id, "thread_id"), new_title, meta))
+    stmt = sql_threads.update_thread(s.tables, check_id(thread_id, "thread_id"), new_title, meta)
+    if (wm := metadata_working_memory(s.config, metadata)) is not None:  # Mastra copies it to the resource
+        stmt = sql_wm.also_set_resource_working_memory(stmt, s.tables, wm)
+    row = yield from query_one(*stmt)
     if row is None:
         raise NotFoundError(f"thread {thread_id!r} does not exist")
     return rows.thread(row)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from .._validate import check_id
 from ..storage import _rows as rows
 from ..storage._context import ContextQuery
 from ..storage._context import context as context_statement
+from ..working_memory import WorkingMemory, working_memory_instruction
 from ._text import keyword_query
 from ._vectors import vector_literal, vector_table
 
@@ -84,9 +85,14 @@ def render_remembered(messages: list[Message]) -> str:
     return "\n".join(lines)
 
 
-def _working_memory(resource_wm: str | None, thread_metadata: dict[str, Any] | None) -> str | None:
-    if resource_wm:
-        return resource_wm
+def _working_memory(
+    config: WorkingMemory | None, resource_wm: str | None, thread_metadata: dict[str, Any] | None
+) -> str | None:
+    """The document of the configured scope (None when working memory is off or nothing is stored)."""
+    if config is None or not config.enabled:
+        return None
+    if config.scope == "resource":
+        return resource_wm or None
     wm = (thread_metadata or {}).get("workingMemory")
     return wm if isinstance(wm, str) and wm else None
 
@@ -98,6 +104,7 @@ def context(
     *,
     query: str | None = None,
     last_messages: int | None = None,
+    top_k: int | None = None,
 ) -> Plan[MemoryContext]:
     """Everything an agent needs before a model call, read in one SQL statement.
 
@@ -107,7 +114,10 @@ def context(
       (vector + full text) by default.
       Hits already in history are not repeated; same-thread hits join the history in time order,
       hits from other threads become one dated system block, as Mastra renders them;
-    - working memory, when the resource (or thread) has some.
+    - with working memory on: its system instruction first (the template, the stored document
+      of the resource or thread, how to use the ``updateWorkingMemory`` tool), as Mastra does.
+
+    ``top_k`` overrides the config's number of hits for this call.
 
     If the embedder fails, recall continues on keywords alone (hybrid) and says so in
     ``diagnostics.recall_error``. An empty query means no recall, not an error.
@@ -123,6 +133,11 @@ def context(
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
         raise InvalidInputError(f"last_messages must be an integer >= 0, got {n!r}")
     settings = s.config.recall
+    if top_k is not None:  # a per-call size, e.g. a retriever's k
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+            raise InvalidInputError(f"top_k must be an integer >= 1, got {top_k!r}")
+        if settings is not None:
+            settings = replace(settings, top_k=top_k)
     table, vector, keywords, recall_error = None, None, None, None
     if settings is not None and query is not None and query.strip():
         table = yield from vector_table(s)
@@ -142,10 +157,12 @@ def context(
         vector_weight=settings.vector_weight if settings else 1.0,
     )
     result = yield from run_query(*context_statement(s.tables, q, table))
-    return _assemble(result, thread_id, recall_error)
+    return _assemble(result, thread_id, recall_error, s.config.working_memory)
 
 
-def _assemble(result: list[dict[str, Any]], thread_id: str, recall_error: str | None) -> MemoryContext:
+def _assemble(
+    result: list[dict[str, Any]], thread_id: str, recall_error: str | None, wm_config: WorkingMemory | None = None
+) -> MemoryContext:
     history: dict[str, Message] = {}
     recalled: dict[str, Message] = {}
     hits: dict[str, tuple[int, float]] = {}
@@ -169,9 +186,9 @@ def _assemble(result: list[dict[str, Any]], thread_id: str, recall_error: str | 
     same = [m for m in order if m.thread_id == thread_id]
     other = [m for m in order if m.thread_id != thread_id]
     system: list[str] = []
-    wm = _working_memory(resource_wm, thread_meta)
-    if wm:
-        system.append(f"Working memory (what you know about the user; keep it in mind):\n{wm}")
+    wm = _working_memory(wm_config, resource_wm, thread_meta)
+    if wm_config is not None and wm_config.enabled:
+        system.append(working_memory_instruction(wm_config, wm))
     if other:
         system.append(render_remembered(other))
     sources = {mid: "history" for mid in history}
