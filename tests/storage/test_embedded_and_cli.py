@@ -132,3 +132,17 @@ def test_recall_example_finds_the_answer_in_another_thread(tmp_path: Path) -> No
     assert "user: Which city am I flying to in May?" in result.stdout
     assert "recalled " in result.stdout.splitlines()[-1]
     EmbeddedPostgres(tmp_path / "pgdata").wipe()
+
+
+def test_working_memory_example_shares_the_profile_across_threads(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "examples" / "working_memory.py")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MASTRA_MEMORY_HOME": str(tmp_path)},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("tool 'updateWorkingMemory' takes ['memory']")
+    assert "- **First Name**: Ada\n- **Location**: Lyon" in result.stdout
+    EmbeddedPostgres(tmp_path / "pgdata").wipe()
