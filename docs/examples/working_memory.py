@@ -16,7 +16,9 @@ with Memory.connect(config=config) as memory:
 
     # The model calls the tool with the whole updated document (as Mastra's tool asks it to).
     memory.create_thread("user-ada", thread_id="monday")
-    tool.handle(memory, "monday", "user-ada", {"memory": "# User Information\n- **First Name**: Ada\n- **Location**: Lyon\n"})
+    tool.handle(
+        memory, "monday", "user-ada", {"memory": "# User Information\n- **First Name**: Ada\n- **Location**: Lyon\n"}
+    )
 
     # Another conversation of the same user sees it: resource scope, like Mastra's default.
     memory.create_thread("user-ada", thread_id="friday")
