@@ -93,14 +93,6 @@ class Memory(Operations, SyncRunner):
         return memory
 
     @property
-    def config(self) -> MemoryConfig:
-        return self._store.config
-
-    @property
-    def schema(self) -> str:
-        return self._store.tables.schema
-
-    @property
     def pool(self) -> psycopg_pool.ConnectionPool[Any]:
         return self._pool
 
@@ -185,14 +177,6 @@ class AsyncMemory(Operations, AsyncRunner):
                 await memory.close()
                 raise
         return memory
-
-    @property
-    def config(self) -> MemoryConfig:
-        return self._store.config
-
-    @property
-    def schema(self) -> str:
-        return self._store.tables.schema
 
     @property
     def pool(self) -> psycopg_pool.AsyncConnectionPool[Any]:

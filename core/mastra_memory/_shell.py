@@ -14,6 +14,7 @@ import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
+from ._config import MemoryConfig
 from ._ops import clone, messages, threads
 from ._plan import Plan
 from ._store import Store
@@ -123,6 +124,18 @@ def _migrate(s: Store) -> Plan[list[int]]:
 
 class Operations:
     """Every memory operation, declared once for both shells."""
+
+    _store: Store
+
+    @property
+    def config(self) -> MemoryConfig:
+        """The memory options this object was built with."""
+        return self._store.config
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema holding the memory tables."""
+        return self._store.tables.schema
 
     migrate = operation(_migrate)
 

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from mastra_memory.embedded import EmbeddedPostgres, default_data_dir
-from tests.support import drop_schema, fresh_schema
+from tests.support import drop_schema, fresh_schema, run_example
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,46 +103,29 @@ def test_migrate_command_errors_are_one_readable_line() -> None:
 
 
 def test_quickstart_example_runs_on_the_embedded_default(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "docs" / "examples" / "quickstart.py")],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "MASTRA_MEMORY_HOME": str(tmp_path)},
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    out = run_example("quickstart.py", tmp_path)
+    lines = out.splitlines()
     assert lines[0].endswith("user: I'm flying to Lisbon on May 3rd. Remind me to book a fado show.")
     assert lines[2].endswith("user: Also, I'm vegetarian.")
     assert lines[-1] == "user-ada has 1 thread(s); this one holds 3 message(s)"
-    EmbeddedPostgres(tmp_path / "pgdata").wipe()
 
 
 def test_recall_example_finds_the_answer_in_another_thread(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "docs" / "examples" / "recall.py")],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "MASTRA_MEMORY_HOME": str(tmp_path)},
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("The following messages were remembered from a different conversation:")
-    assert "- user: I'm flying to Lisbon on May 3rd for a conference." in result.stdout
-    assert "user: Which city am I flying to in May?" in result.stdout
-    assert "recalled " in result.stdout.splitlines()[-1]
-    EmbeddedPostgres(tmp_path / "pgdata").wipe()
+    out = run_example("recall.py", tmp_path)
+    assert out.startswith("The following messages were remembered from a different conversation:")
+    assert "- user: I'm flying to Lisbon on May 3rd for a conference." in out
+    assert "user: Which city am I flying to in May?" in out
+    assert "recalled " in out.splitlines()[-1]
 
 
 def test_working_memory_example_shares_the_profile_across_threads(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "docs" / "examples" / "working_memory.py")],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "MASTRA_MEMORY_HOME": str(tmp_path)},
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("tool 'updateWorkingMemory' takes ['memory']")
-    assert "- **First Name**: Ada\n- **Location**: Lyon" in result.stdout
-    EmbeddedPostgres(tmp_path / "pgdata").wipe()
+    out = run_example("working_memory.py", tmp_path)
+    assert out.startswith("tool 'updateWorkingMemory' takes ['memory']")
+    assert "- **First Name**: Ada\n- **Location**: Lyon" in out
+
+
+def test_every_docs_example_is_run_by_a_test() -> None:
+    tests = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py"))
+    examples = sorted(p.name for p in (ROOT / "docs" / "examples").glob("*.py"))
+    assert examples, "docs/examples is empty"
+    assert [name for name in examples if f'"{name}"' not in tests] == []
