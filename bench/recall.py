@@ -14,14 +14,16 @@ then L2-normalised, ``--dim`` dimensions; metadata and text as our save path wri
 spread over 100 resources: ``res-big`` holds 1 % of the rows, ``res-small`` 0.1 %, 98 others
 share the rest, interleaved in time. The vector table's indexes are dropped before the load and
 rebuilt after it under the same names (``maintenance_work_mem`` raised; build times reported).
-Then ``context()`` in both resources with query vectors from ``SyntheticQueryEmbedder``, and
-the HNSW search (iterative scan, as ``context()`` runs it) against an exact scan of the resource.
+Then ``context()`` in both resources with query vectors from ``SyntheticQueryEmbedder``, and the
+search function ``context()`` calls (HNSW with iterative scan, or whichever plan PostgreSQL picks)
+against an exact scan of the resource.
 
 Statements are counted on the client (every ``execute``), as in bench/turns.py.
 
     python bench/recall.py                          # A and B on an embedded server in a temp dir
     python bench/recall.py --dsn postgresql://... --workload a --json
-    python bench/recall.py --workload b --n 300000 --keep   # keep the schema to re-run (--reuse)
+    python bench/recall.py --workload b --n 1000000 --keep   # keep the schema to re-measure (--reuse)
+    python bench/recall.py --workload b --vectors clustered   # vectors around 1000 centroids
 
 With --json the last line is one JSON object with every figure.
 """
@@ -235,7 +237,7 @@ def workload_a(
     result["ann_vs_exact"] = ann_agreement(dsn, schema, table, search_fn, RESOURCE, vectors[:agreement])
     print(
         f"A: context() vector hits vs exact top-5: {result['vector_last0']['hits_vs_exact_overlap']:.1%};"
-        f" HNSW search vs exact: {result['ann_vs_exact']}",
+        f" search function vs exact: {result['ann_vs_exact']}",
         file=sys.stderr,
     )
     if keep:
@@ -321,7 +323,7 @@ def workload_b(
     if n % 1000:
         raise SystemExit("--n must be a multiple of 1000")
     schema = reuse or f"bench_recall_b_{os.getpid()}"
-    table = f"memory_messages_{dim}"
+    table = table_name(dim)
     search_fn = f'"{schema}"."mastra_memory_search_{table}_resource"'
     embedder = SyntheticQueryEmbedder(dim)
     pool = counting_pool(dsn)
@@ -520,7 +522,7 @@ def report(result: dict[str, Any], mastra: dict[str, Any]) -> None:
         agg = a["ann_vs_exact"]
         lines.append(
             f"  context() vector hits vs exact top-5: {a['vector_last0']['hits_vs_exact_overlap']:.1%};"
-            f" HNSW search k=5 {agg['k5']['mean_overlap_top5']:.1%}, k=20 {agg['k20']['mean_overlap_top5']:.1%}"
+            f" search function k=5 {agg['k5']['mean_overlap_top5']:.1%}, k=20 {agg['k20']['mean_overlap_top5']:.1%}"
         )
         v = a["vector_last0"]["p50_ms"]
         lines.append(
@@ -546,7 +548,7 @@ def report(result: dict[str, Any], mastra: dict[str, Any]) -> None:
             for k, agg in part["ann_vs_exact"].items():
                 if k.startswith("k"):
                     lines.append(
-                        f"  {r:9s} HNSW search k={k[1:]:2s} vs exact top-5: overlap {agg['mean_overlap_top5']:.1%}"
+                        f"  {r:9s} search function k={k[1:]:2s} vs exact top-5: overlap {agg['mean_overlap_top5']:.1%}"
                         f", {agg['queries_with_k_hits']}/{part['ann_vs_exact']['queries']} queries with k hits,"
                         f" p50 {agg['p50_ms']} ms"
                     )
@@ -625,6 +627,10 @@ def main() -> int:
                 )
                 result["b"]["elapsed_s"] = round(time.perf_counter() - t, 1)
         finally:
+            if not args.keep:  # also after a failure part-way (the workloads name their schemas by pid)
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    for schema in (f"bench_recall_a_{os.getpid()}", f"bench_recall_b_{os.getpid()}"):
+                        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             if server is not None:
                 server.stop()
     report(result, mastra)

@@ -1,8 +1,8 @@
 """Plans and the two drivers that run them.
 
 A *plan* is one operation (save messages, list a thread, migrate…) written once as a generator.
-It yields typed requests (:class:`Query`, :class:`Begin`, :class:`Commit`) and receives their
-results; it never does I/O itself. :func:`run_sync` and :func:`run_async` are the only code that
+It yields typed requests (:class:`Query`, :class:`Embed`, :class:`Begin`, :class:`Commit`) and
+receives their results; it never does I/O itself. :func:`run_sync` and :func:`run_async` are the only code that
 knows whether I/O blocks or awaits, so :class:`~mastra_memory.Memory` and
 :class:`~mastra_memory.AsyncMemory` share every line of logic.
 
