@@ -23,7 +23,6 @@ import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
@@ -31,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from _common import database, pct
 
 from mastra_memory import Memory, MemoryConfig, Message
 from mastra_memory._config import SemanticRecall
-from mastra_memory.embedded import EmbeddedPostgres
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo_dev.json"
 
@@ -105,11 +104,6 @@ def dia_ids_in(context: Any) -> set[str]:
     return found
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(-(-p * len(ordered) // 100)) - 1))]
-
-
 def run(dsn: str, data: list[dict[str, Any]], name: str, config: MemoryConfig) -> dict[str, Any]:
     schema = f"locomo_{re.sub(r'[^a-z0-9]', '_', name)}_{os.getpid()}"
     with Memory.connect(dsn, schema=schema, config=config) as memory:
@@ -159,17 +153,8 @@ def main() -> int:
         parser.error(f"{args.data} does not exist; pass --data PATH to locomo_dev.json")
     data = json.loads(args.data.read_text())
     names = args.config or list(CONFIGS)
-    with tempfile.TemporaryDirectory() as tmp:
-        server = None
-        dsn = args.dsn
-        if dsn is None:
-            server = EmbeddedPostgres(os.path.join(tmp, "pgdata"))
-            dsn = server.start()
-        try:
-            results = [run(dsn, data, name, CONFIGS[name]) for name in names]
-        finally:
-            if server is not None:
-                server.stop()
+    with database(args.dsn) as dsn:
+        results = [run(dsn, data, name, CONFIGS[name]) for name in names]
     for r in results:
         cats = " ".join(f"c{c}={v}" for c, v in r["per_category_pct"].items())
         print(

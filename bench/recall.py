@@ -35,7 +35,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -45,11 +44,11 @@ import psycopg
 import psycopg_pool
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from turns import FILLER, TOPICS, CountingCursor, Rng, sentence, summary
+from _common import database, summary
+from turns import FILLER, TOPICS, CountingCursor, Rng, sentence
 
 from mastra_memory import Memory, MemoryConfig, Message, SemanticRecall
 from mastra_memory._connect import configure_connection
-from mastra_memory.embedded import EmbeddedPostgres
 from mastra_memory.embedding import HashEmbedder, LocalEmbedder
 from mastra_memory.storage._vectors import table_name
 
@@ -592,12 +591,7 @@ def main() -> int:
             peer = json.load(f)
         mastra = {"semantic": peer["recall_semantic"], "semantic_plus_last20": peer["recall_semantic_plus_last20"]}
     result: dict[str, Any] = {"mastra_same_machine": mastra, "started": datetime.now(timezone.utc).isoformat()}
-    with tempfile.TemporaryDirectory() as tmp:
-        server = None
-        dsn = args.dsn
-        if dsn is None:
-            server = EmbeddedPostgres(os.path.join(tmp, "pgdata"))
-            dsn = server.start()
+    with database(args.dsn) as dsn:
         try:
             with psycopg.connect(dsn) as conn:
                 result["server"] = conn.execute(
@@ -631,8 +625,6 @@ def main() -> int:
                 with psycopg.connect(dsn, autocommit=True) as conn:
                     for schema in (f"bench_recall_a_{os.getpid()}", f"bench_recall_b_{os.getpid()}"):
                         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            if server is not None:
-                server.stop()
     report(result, mastra)
     if args.json:
         print(json.dumps(result))

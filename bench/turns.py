@@ -18,19 +18,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import psycopg
 import psycopg_pool
+from _common import database, summary
 
 from mastra_memory import Memory, MemoryConfig, Message, SemanticRecall
 from mastra_memory._connect import configure_connection
-from mastra_memory.embedded import EmbeddedPostgres
 from mastra_memory.embedding import HashEmbedder, LocalEmbedder
 
 TOPICS = [
@@ -99,20 +97,6 @@ def sentence(rng: Rng, topic: list[str], words: int) -> str:
     return " ".join(
         topic[int(rng() * len(topic))] if rng() < 0.55 else FILLER[int(rng() * len(FILLER))] for _ in range(words)
     )
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(-(-p * len(ordered) // 100)) - 1))]
-
-
-def summary(latencies_ms: list[float]) -> dict[str, float]:
-    return {
-        "calls": len(latencies_ms),
-        "p50_ms": round(pct(latencies_ms, 50), 3),
-        "p95_ms": round(pct(latencies_ms, 95), 3),
-        "mean_ms": round(statistics.fmean(latencies_ms), 3),
-    }
 
 
 def next_xid(dsn: str) -> int:
@@ -231,17 +215,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.n % (2 * args.threads):
         parser.error("--n must be a multiple of 2 * --threads")
-    with tempfile.TemporaryDirectory() as tmp:
-        server = None
-        dsn = args.dsn
-        if dsn is None:
-            server = EmbeddedPostgres(os.path.join(tmp, "pgdata"))
-            dsn = server.start()
-        try:
-            result = run(dsn, args.n, args.threads, args.calls, args.seed, args.recall)
-        finally:
-            if server is not None:
-                server.stop()
+    with database(args.dsn) as dsn:
+        result = run(dsn, args.n, args.threads, args.calls, args.seed, args.recall)
     s, r = result["save"], result["recall_last_20"]
     print(
         f"save turn (2 messages): {s['messages_per_second']} msg/s, p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, "
