@@ -1,7 +1,7 @@
 """Plans and the two drivers that run them.
 
 A *plan* is one operation (save messages, list a thread, migrate…) written once as a generator.
-It yields typed requests (:class:`Query`, :class:`Embed`, :class:`Begin`, :class:`Commit`) and
+It yields typed requests (:class:`Query`, :class:`Embed`, :class:`Complete`, :class:`Begin`, :class:`Commit`) and
 receives their results; it never does I/O itself. :func:`run_sync` and :func:`run_async` are the only code that
 knows whether I/O blocks or awaits, so :class:`~mastra_memory.Memory` and
 :class:`~mastra_memory.AsyncMemory` share every line of logic.
@@ -27,6 +27,7 @@ from psycopg.rows import dict_row
 
 from ._errors import ProviderError, translate_db_error
 from .embedding import EmbeddingMatrix
+from .models import ChatTurn
 
 T = TypeVar("T")
 Row: TypeAlias = dict[str, Any]
@@ -55,6 +56,19 @@ class Embed:
 
 
 @dataclass(frozen=True, slots=True)
+class Complete:
+    """Ask a chat model for a reply; the plan receives the text, or a ProviderError.
+
+    Like :class:`Embed`, yielded outside transactions; the driver gives its connection back while
+    the model runs.
+    """
+
+    model: Any
+    messages: tuple[ChatTurn, ...]
+    max_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Begin:
     """Open a transaction; later queries run inside it until :class:`Commit` or the plan ends."""
 
@@ -64,7 +78,7 @@ class Commit:
     """Commit the transaction opened by :class:`Begin`."""
 
 
-Request: TypeAlias = Query | Embed | Begin | Commit
+Request: TypeAlias = Query | Embed | Complete | Begin | Commit
 Plan: TypeAlias = Generator[Request, Any, T]
 
 _DB_ERRORS = (psycopg.Error, psycopg_pool.PoolTimeout)
@@ -86,6 +100,52 @@ def embed(embedder: Any, texts: Sequence[str], *, query: bool = False) -> Genera
     """``vectors = yield from embed(embedder, texts)``: rows are unit vectors, float32."""
     vectors: EmbeddingMatrix = yield Embed(embedder, tuple(texts), query)
     return vectors
+
+
+def complete(
+    model: Any, messages: Sequence[ChatTurn], *, max_tokens: int | None = None
+) -> Generator[Request, Any, str]:
+    """``text = yield from complete(model, messages)``: a chat model's reply."""
+    text: str = yield Complete(model, tuple(messages), max_tokens)
+    return text
+
+
+def _model_name(model: Any) -> str:
+    return str(getattr(model, "model_id", type(model).__name__))
+
+
+def _completed(result: Any, request: Complete) -> str:
+    if not isinstance(result, str):
+        raise ProviderError(f"chat model {_model_name(request.model)!r} returned {type(result).__name__}, not str")
+    return result
+
+
+def _complete_sync(request: Complete) -> str:
+    model = request.model
+    if not hasattr(model, "complete"):
+        raise ProviderError(
+            f"chat model {_model_name(model)!r} is async-only; use AsyncMemory, or a model with complete()"
+        )
+    try:
+        out = model.complete(list(request.messages), max_tokens=request.max_tokens)
+    except ProviderError:
+        raise
+    except Exception as exc:  # any failure of a third-party model becomes ProviderError
+        raise ProviderError(f"chat model {_model_name(model)!r} failed: {exc!r}") from exc
+    return _completed(out, request)
+
+
+async def _complete_async(request: Complete) -> str:
+    model = request.model
+    if not hasattr(model, "acomplete"):  # a blocking client: the one place we hop to a thread
+        return await asyncio.to_thread(_complete_sync, request)
+    try:
+        out = await model.acomplete(list(request.messages), max_tokens=request.max_tokens)
+    except ProviderError:
+        raise
+    except Exception as exc:  # any failure of a third-party model becomes ProviderError
+        raise ProviderError(f"chat model {_model_name(model)!r} failed: {exc!r}") from exc
+    return _completed(out, request)
 
 
 def _embedded(result: Any, request: Embed) -> EmbeddingMatrix:
@@ -160,6 +220,15 @@ def run_sync(plan: Plan[T], pool: psycopg_pool.ConnectionPool[Any]) -> T:
                 except ProviderError as exc:
                     error = exc
                 continue
+            if isinstance(request, Complete):
+                if conn is not None and tx is None:  # give the connection back while the model runs
+                    held.close()
+                    conn = None
+                try:
+                    result = _complete_sync(request)
+                except ProviderError as exc:
+                    error = exc
+                continue
             try:
                 if conn is None:
                     conn = held.enter_context(pool.connection())
@@ -210,6 +279,15 @@ async def run_async(plan: Plan[T], pool: psycopg_pool.AsyncConnectionPool[Any]) 
                     conn = None
                 try:
                     result = await _embed_async(request)
+                except ProviderError as exc:
+                    error = exc
+                continue
+            if isinstance(request, Complete):
+                if conn is not None and tx is None:  # give the connection back while the model runs
+                    await held.aclose()
+                    conn = None
+                try:
+                    result = await _complete_async(request)
                 except ProviderError as exc:
                     error = exc
                 continue
