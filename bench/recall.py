@@ -15,8 +15,8 @@ spread over 100 resources: ``res-big`` holds 1 % of the rows, ``res-small`` 0.1 
 share the rest, interleaved in time. The vector table's indexes are dropped before the load and
 rebuilt after it under the same names (``maintenance_work_mem`` raised; build times reported).
 Then ``context()`` in both resources with query vectors from ``SyntheticQueryEmbedder``, and the
-search function ``context()`` calls (HNSW with iterative scan, or whichever plan PostgreSQL picks)
-against an exact scan of the resource.
+search function ``context()`` calls (an exact scan for a scope of up to ``exact_scan_rows(dim)``
+vector rows, HNSW with iterative scan above) against an exact scan of the resource.
 
 Statements are counted on the client (every ``execute``), as in bench/turns.py.
 
@@ -50,7 +50,7 @@ from turns import FILLER, TOPICS, CountingCursor, Rng, sentence
 from mastra_memory import Memory, MemoryConfig, Message, SemanticRecall
 from mastra_memory._connect import configure_connection
 from mastra_memory.embedding import HashEmbedder, LocalEmbedder
-from mastra_memory.storage._vectors import table_name
+from mastra_memory.storage._vectors import exact_scan_rows, table_name
 
 RESOURCE = "bench-user"
 TOP_K, MESSAGE_RANGE = 5, 2
@@ -409,7 +409,10 @@ def workload_b(
     gen = np.random.default_rng(seed)
     text_rng = Rng(seed)
     for resource in (BIG, SMALL):
-        part: dict[str, Any] = {"rows": counts[resource]}
+        part: dict[str, Any] = {
+            "rows": counts[resource],
+            "search": "exact" if counts[resource] <= exact_scan_rows(dim) else "hnsw",
+        }
         qv = unit_vectors(gen, calls + agreement + 10, dim)
         if centroids is not None:  # queries from the data's distribution: a random centroid plus noise
             qv = centroids[gen.integers(0, len(centroids), len(qv))] + qv
@@ -436,7 +439,7 @@ def workload_b(
                 file=sys.stderr,
             )
         part["ann_vs_exact"] = ann_agreement(dsn, schema, table, search_fn, resource, qv[calls + 10 :])
-        print(f"B: {resource} HNSW vs exact: {part['ann_vs_exact']}", file=sys.stderr)
+        print(f"B: {resource} search function ({part['search']}) vs exact: {part['ann_vs_exact']}", file=sys.stderr)
         result[resource] = part
 
     if not keep and reuse is None:
@@ -464,8 +467,8 @@ def exact_top(dsn: str, schema: str, table: str, resource: str, vectors: np.ndar
 def ann_agreement(
     dsn: str, schema: str, table: str, search_fn: str, resource: str, vectors: np.ndarray
 ) -> dict[str, Any]:
-    """The search function (HNSW, iterative scan) against the exact top k, at k = 5 and at the 20 candidates
-    context() asks for (then re-ranked to its top 5)."""
+    """The search function (exact or HNSW, by the scope's size) against the exact top k, at k = 5 and at
+    the 20 candidates context() asks for (then re-ranked to its top 5)."""
     exact = exact_top(dsn, schema, table, resource, vectors, TOP_K)
     out: dict[str, Any] = {"queries": len(vectors)}
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -547,7 +550,8 @@ def report(result: dict[str, Any], mastra: dict[str, Any]) -> None:
             for k, agg in part["ann_vs_exact"].items():
                 if k.startswith("k"):
                     lines.append(
-                        f"  {r:9s} search function k={k[1:]:2s} vs exact top-5: overlap {agg['mean_overlap_top5']:.1%}"
+                        f"  {r:9s} search function ({part.get('search', '?')}) k={k[1:]:2s} vs exact top-5:"
+                        f" overlap {agg['mean_overlap_top5']:.1%}"
                         f", {agg['queries_with_k_hits']}/{part['ann_vs_exact']['queries']} queries with k hits,"
                         f" p50 {agg['p50_ms']} ms"
                     )

@@ -13,14 +13,17 @@ from langchain.agents.middleware.types import (
     ModelResponse,
     PrivateStateAttr,
 )
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langgraph.runtime import Runtime
 from typing_extensions import NotRequired
 
-from mastra_memory import AsyncMemory, ConflictError, Memory, MemoryContext
+from mastra_memory import AsyncMemory, BackgroundTitles, ConflictError, Memory, MemoryContext, ObservationalMemory
+from mastra_memory.observational import with_observational_memory
 
 from ._ids import resolve_ids
 from ._messages import from_mastra, to_mastra
+from ._models import LangChainChatModel
 from ._tools import create_search_memory_tool, create_update_working_memory_tool
 
 __all__ = ["MastraMemoryMiddleware", "MastraMemoryState"]
@@ -92,6 +95,18 @@ class MastraMemoryMiddleware(AgentMiddleware[MastraMemoryState, Any]):
     With working memory on in the memory's config (and not read-only), the model also gets
     Mastra's ``updateWorkingMemory`` tool; the working-memory instruction and document come in
     the context's system blocks.
+
+    With ``MemoryConfig(generate_title=...)`` on, a thread still without a title is named after
+    the run is saved, from its first user message, in the background (a daemon thread under
+    ``invoke``, a task under ``ainvoke``) so the answer never waits for it. The model is the
+    configured one, else the agent's own. ``middleware.titles.join()`` (``await ...ajoin()``) waits
+    for pending titles, e.g. before a script exits.
+
+    ``observational_memory=ObservationalMemory(model=...)`` turns on Mastra's observational memory
+    for this agent (the memory's own config may also carry it): the context then holds the
+    observations plus the unobserved messages, the Observer runs when they pass the threshold, and
+    checkpointed messages it has observed are left out of the model call. Wrap a LangChain chat
+    model with ``LangChainChatModel`` to use it as Observer.
     """
 
     state_schema = MastraMemoryState
@@ -104,8 +119,11 @@ class MastraMemoryMiddleware(AgentMiddleware[MastraMemoryState, Any]):
         include_history: bool = True,
         read_only: bool = False,
         search_tool: bool = False,
+        observational_memory: ObservationalMemory | None = None,
     ) -> None:
         super().__init__()
+        if observational_memory is not None:  # same pool and schema, OM on for this agent
+            memory = with_observational_memory(memory, observational_memory)
         self.memory = memory
         self.resource_id = resource_id
         self.include_history = include_history
@@ -113,6 +131,8 @@ class MastraMemoryMiddleware(AgentMiddleware[MastraMemoryState, Any]):
         tools = [create_search_memory_tool(memory, resource_id=resource_id)] if search_tool else []
         wm_tool = None if read_only else create_update_working_memory_tool(memory, resource_id=resource_id)
         self.tools = [*tools, wm_tool] if wm_tool is not None else tools
+        self.titles = BackgroundTitles(memory)
+        self._title_model: LangChainChatModel | None = None  # the agent's model, seen at its first call
 
     # ------------------------------------------------------------------ helpers
 
@@ -145,9 +165,21 @@ class MastraMemoryMiddleware(AgentMiddleware[MastraMemoryState, Any]):
         if ctx.messages:
             present = {m.id for m in request.messages if m.id is not None}
             history = [m for m in from_mastra(ctx.messages) if m.id not in present]
-            if history:
-                overrides["messages"] = [*history, *request.messages]
+            own = list(request.messages)
+            if ctx.observations is not None and ctx.observations.record is not None:  # checkpointed, now observed
+                observed = set(ctx.observations.record.observed_message_ids)
+                own = [m for m in own if m.id is None or m.id not in observed]
+            if history or len(own) != len(request.messages):
+                overrides["messages"] = [*history, *own]
         return request.override(**overrides) if overrides else request
+
+    def _see_model(self, request: ModelRequest[Any]) -> None:
+        """Keep the agent's model for titles when no title model is configured (Mastra's fallback)."""
+        model = request.model
+        if not self.titles.enabled or not isinstance(model, BaseChatModel):  # e.g. a configurable model
+            return
+        if self._title_model is None or self._title_model.chat_model is not model:
+            self._title_model = LangChainChatModel(model)
 
     def _to_save(self, state: MastraMemoryState, thread_id: str, resource_id: str) -> tuple[list[Any], list[str]]:
         messages = list(state.get("messages", []))
@@ -180,6 +212,7 @@ class MastraMemoryMiddleware(AgentMiddleware[MastraMemoryState, Any]):
         ctx = self._sync().context(
             thread_id, resource_id, query=_query(request.messages), last_messages=self._last_messages()
         )
+        self._see_model(request)
         return handler(self._request(request, ctx))
 
     async def awrap_model_call(
@@ -189,6 +222,7 @@ class MastraMemoryMiddleware(AgentMiddleware[MastraMemoryState, Any]):
         ctx = await self._async().context(
             thread_id, resource_id, query=_query(request.messages), last_messages=self._last_messages()
         )
+        self._see_model(request)
         return await handler(self._request(request, ctx))
 
     def after_agent(self, state: MastraMemoryState, runtime: Runtime[Any]) -> dict[str, Any] | None:
@@ -198,6 +232,7 @@ class MastraMemoryMiddleware(AgentMiddleware[MastraMemoryState, Any]):
         rows, ids = self._to_save(state, thread_id, resource_id)
         if rows:
             self._sync().save_messages(rows)
+            self.titles.start(thread_id, resource_id=resource_id, model=self._title_model)
         return {"mastra_memory_saved": ids}
 
     async def aafter_agent(self, state: MastraMemoryState, runtime: Runtime[Any]) -> dict[str, Any] | None:
@@ -207,4 +242,5 @@ class MastraMemoryMiddleware(AgentMiddleware[MastraMemoryState, Any]):
         rows, ids = self._to_save(state, thread_id, resource_id)
         if rows:
             await self._async().save_messages(rows)
+            self.titles.astart(thread_id, resource_id=resource_id, model=self._title_model)
         return {"mastra_memory_saved": ids}

@@ -18,9 +18,11 @@ from llama_index.core.bridge.pydantic import PrivateAttr
 from llama_index.core.storage.chat_store import BaseChatStore
 
 from mastra_memory import AsyncMemory, ConflictError, Memory, NotFoundError
+from mastra_memory.integration import run_async, run_sync, store_of
 
+from ._db_chat_store import MastraDBChatStore
 from ._messages import from_mastra
-from ._plans import append, delete_at, replace_all, run_async, run_sync
+from ._plans import append, delete_at, read_last, replace_all
 
 __all__ = ["MastraChatStore"]
 
@@ -41,6 +43,7 @@ class MastraChatStore(BaseChatStore):
       metadata, working memory) stays, so its key is still listed by ``get_keys``.
     - Threads are created on first write, owned by ``resource_id``; a key that names another
       resource's thread raises ``OwnershipError``.
+    - :meth:`as_db_store` gives the same threads to LlamaIndex's ``Memory`` (``chat_store=``).
     """
 
     resource_id: str
@@ -66,6 +69,18 @@ class MastraChatStore(BaseChatStore):
     @classmethod
     def class_name(cls) -> str:
         return "MastraChatStore"
+
+    def as_db_store(self) -> MastraDBChatStore:
+        """The same threads behind LlamaIndex's async-only ``AsyncDBChatStore`` contract, for
+        ``Memory.from_defaults(chat_store=...)`` (the two contracts give one method name different
+        meanings, e.g. a sync and an async ``get_messages``, so one object cannot be both).
+
+        Raises:
+            TypeError: this store has no ``AsyncMemory``.
+        """
+        if self._async_memory is None:
+            raise TypeError("the AsyncDBChatStore contract is async: give this store async_memory=")
+        return MastraDBChatStore(resource_id=self.resource_id, async_memory=self._async_memory, title=self.title)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -96,9 +111,7 @@ class MastraChatStore(BaseChatStore):
         if limit is None:
             page = memory.list_messages(key, resource_id=self.resource_id, per_page=None)
             return from_mastra(page.messages)
-        # N rows hold at least N LlamaIndex messages (an assistant row may unfold into several).
-        page = memory.recall(key, resource_id=self.resource_id, last_messages=limit)
-        return from_mastra(page.messages)[-limit:] if limit else []
+        return run_sync(memory, read_last(store_of(memory), key, self.resource_id, limit))
 
     def add_message(self, key: str, message: ChatMessage) -> None:
         self.add_messages(key, [message])
@@ -109,27 +122,27 @@ class MastraChatStore(BaseChatStore):
         if not messages:
             return
         try:
-            run_sync(memory, append(memory._store, key, self.resource_id, messages))
+            run_sync(memory, append(store_of(memory), key, self.resource_id, messages))
         except NotFoundError:
             self._ensure_thread(key)
-            run_sync(memory, append(memory._store, key, self.resource_id, messages))
+            run_sync(memory, append(store_of(memory), key, self.resource_id, messages))
 
     def set_messages(self, key: str, messages: list[ChatMessage]) -> None:
         """Replace the thread's messages with ``messages``, atomically."""
         self._ensure_thread(key)
-        run_sync(self._sync(), replace_all(self._sync()._store, key, self.resource_id, messages))
+        run_sync(self._sync(), replace_all(store_of(self._sync()), key, self.resource_id, messages))
 
     def delete_messages(self, key: str) -> list[ChatMessage] | None:
         """Delete every message of the thread and return them (None for an unknown key)."""
         memory = self._sync()
         if memory.get_thread(key) is None:
             return None
-        return run_sync(memory, replace_all(memory._store, key, self.resource_id, None))
+        return run_sync(memory, replace_all(store_of(memory), key, self.resource_id, None))
 
     def delete_message(self, key: str, idx: int) -> ChatMessage | None:
         """Delete the message at position ``idx`` (as ``get_messages`` lists them); None if out of range."""
         memory = self._sync()
-        return run_sync(memory, delete_at(memory._store, key, self.resource_id, idx))
+        return run_sync(memory, delete_at(store_of(memory), key, self.resource_id, idx))
 
     def delete_last_message(self, key: str) -> ChatMessage | None:
         return self.delete_message(key, -1)
@@ -152,8 +165,7 @@ class MastraChatStore(BaseChatStore):
         if limit is None:
             page = await memory.list_messages(key, resource_id=self.resource_id, per_page=None)
             return from_mastra(page.messages)
-        page = await memory.recall(key, resource_id=self.resource_id, last_messages=limit)
-        return from_mastra(page.messages)[-limit:] if limit else []
+        return await run_async(memory, read_last(store_of(memory), key, self.resource_id, limit))
 
     async def async_add_message(self, key: str, message: ChatMessage) -> None:
         await self.aadd_messages(key, [message])
@@ -165,10 +177,10 @@ class MastraChatStore(BaseChatStore):
         if not messages:
             return None
         try:
-            await run_async(memory, append(memory._store, key, self.resource_id, messages))
+            await run_async(memory, append(store_of(memory), key, self.resource_id, messages))
         except NotFoundError:
             await self._aensure_thread(memory, key)
-            await run_async(memory, append(memory._store, key, self.resource_id, messages))
+            await run_async(memory, append(store_of(memory), key, self.resource_id, messages))
         return None
 
     async def aset_messages(self, key: str, messages: list[ChatMessage]) -> None:
@@ -176,7 +188,7 @@ class MastraChatStore(BaseChatStore):
         if memory is None:
             return await asyncio.to_thread(self.set_messages, key, messages)
         await self._aensure_thread(memory, key)
-        await run_async(memory, replace_all(memory._store, key, self.resource_id, messages))
+        await run_async(memory, replace_all(store_of(memory), key, self.resource_id, messages))
         return None
 
     async def adelete_messages(self, key: str) -> list[ChatMessage] | None:
@@ -185,13 +197,13 @@ class MastraChatStore(BaseChatStore):
             return await asyncio.to_thread(self.delete_messages, key)
         if await memory.get_thread(key) is None:
             return None
-        return await run_async(memory, replace_all(memory._store, key, self.resource_id, None))
+        return await run_async(memory, replace_all(store_of(memory), key, self.resource_id, None))
 
     async def adelete_message(self, key: str, idx: int) -> ChatMessage | None:
         memory = self._async_memory
         if memory is None:
             return await asyncio.to_thread(self.delete_message, key, idx)
-        return await run_async(memory, delete_at(memory._store, key, self.resource_id, idx))
+        return await run_async(memory, delete_at(store_of(memory), key, self.resource_id, idx))
 
     async def adelete_last_message(self, key: str) -> ChatMessage | None:
         return await self.adelete_message(key, -1)

@@ -23,7 +23,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
 from llama_index.core.bridge.pydantic import PrivateAttr
 from llama_index.core.memory.types import BaseMemory
 
-from mastra_memory import AsyncMemory, InvalidInputError, Memory, MemoryContext
+from mastra_memory import AsyncMemory, InvalidInputError, Memory, MemoryContext, OwnershipError, Thread
 
 from ._chat_store import MastraChatStore
 from ._messages import from_mastra
@@ -60,6 +60,9 @@ class MastraMemory(BaseMemory):
     - ``put``/``aput``, ``put_messages``/``aput_messages`` (one statement per batch), ``set``,
       ``reset`` (deletes the thread's messages, keeps the thread) and ``get_all`` go through
       :class:`MastraChatStore`.
+    - Threads (LlamaIndex has no such notion): ``get_thread``, ``list_threads`` (the resource's),
+      ``update_thread``, ``delete_thread``, ``for_thread`` (the same settings on another thread of
+      the resource), ``get_working_memory``; each with an ``a``-prefixed async twin.
     """
 
     thread_id: str
@@ -251,3 +254,85 @@ class MastraMemory(BaseMemory):
     async def areset(self) -> None:
         await (await self._astore()).adelete_messages(self.thread_id)
         self._query = None
+
+    # ------------------------------------------------------------------ threads
+
+    def for_thread(self, thread_id: str) -> MastraMemory:
+        """The same memory (connection and settings) on another thread of the same resource."""
+        again = self.model_copy(update={"thread_id": thread_id})
+        again._memory, again._async_memory, again._query = self._memory, self._async_memory, None
+        return again
+
+    def _own(self, thread: Thread | None) -> Thread | None:
+        if thread is not None and thread.resource_id != self.resource_id:
+            raise OwnershipError(f"thread {self.thread_id!r} belongs to another resource than {self.resource_id!r}")
+        return thread
+
+    def _blocking(self) -> Memory:
+        memory = self._sync_memory()
+        if memory is None:
+            raise TypeError("this memory has only an AsyncMemory: use the async methods (aget_thread…)")
+        return memory
+
+    def get_thread(self) -> Thread | None:
+        """This memory's thread (None until the first message is stored).
+
+        Raises:
+            OwnershipError: the thread belongs to another resource.
+        """
+        return self._own(self._blocking().get_thread(self.thread_id))
+
+    async def aget_thread(self) -> Thread | None:
+        aio = await self._async_memory_now()
+        if aio is None:
+            return await asyncio.to_thread(self.get_thread)
+        return self._own(await aio.get_thread(self.thread_id))
+
+    def list_threads(self) -> list[Thread]:
+        """Every thread of this memory's resource, newest first."""
+        return self._blocking().list_threads(resource_id=self.resource_id, per_page=None).threads
+
+    async def alist_threads(self) -> list[Thread]:
+        aio = await self._async_memory_now()
+        if aio is None:
+            return await asyncio.to_thread(self.list_threads)
+        return (await aio.list_threads(resource_id=self.resource_id, per_page=None)).threads
+
+    def update_thread(self, *, title: str | None = None, metadata: dict[str, Any] | None = None) -> Thread:
+        """Set the thread's title and/or merge keys into its metadata (created first when missing)."""
+        memory = self._blocking()
+        if self.get_thread() is None:
+            memory.create_thread(self.resource_id, thread_id=self.thread_id, title=self.title)
+        return memory.update_thread(self.thread_id, title=title, metadata=metadata)
+
+    async def aupdate_thread(self, *, title: str | None = None, metadata: dict[str, Any] | None = None) -> Thread:
+        aio = await self._async_memory_now()
+        if aio is None:
+            return await asyncio.to_thread(lambda: self.update_thread(title=title, metadata=metadata))
+        if await self.aget_thread() is None:
+            await aio.create_thread(self.resource_id, thread_id=self.thread_id, title=self.title)
+        return await aio.update_thread(self.thread_id, title=title, metadata=metadata)
+
+    def delete_thread(self) -> bool:
+        """Delete the thread with its messages and vectors; False when it did not exist."""
+        if self.get_thread() is None:
+            return False
+        return self._blocking().delete_thread(self.thread_id)
+
+    async def adelete_thread(self) -> bool:
+        aio = await self._async_memory_now()
+        if aio is None:
+            return await asyncio.to_thread(self.delete_thread)
+        if await self.aget_thread() is None:
+            return False
+        return await aio.delete_thread(self.thread_id)
+
+    def get_working_memory(self) -> str | None:
+        """The working-memory document this thread sees (None when off or nothing is stored)."""
+        return self._blocking().get_working_memory(self.thread_id, self.resource_id)
+
+    async def aget_working_memory(self) -> str | None:
+        aio = await self._async_memory_now()
+        if aio is None:
+            return await asyncio.to_thread(self.get_working_memory)
+        return await aio.get_working_memory(self.thread_id, self.resource_id)

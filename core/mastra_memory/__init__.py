@@ -7,15 +7,18 @@ Python agents share one memory. Start with :meth:`Memory.connect` or :meth:`Asyn
 
 import contextlib
 
-from ._config import MemoryConfig, SemanticRecall
+from ._auth import AuthContext
+from ._config import MemoryConfig, SemanticRecall, TitleGeneration
 from ._content import MessageContent, Part
 from ._errors import (
+    AuthError,
     ConflictError,
     ExtensionMissingError,
     InvalidInputError,
     MastraMemoryError,
     NotFoundError,
     OwnershipError,
+    PermissionDeniedError,
     PoolTimeoutError,
     ProviderError,
     SchemaError,
@@ -31,10 +34,14 @@ from ._types import (
     MessagePage,
     MessageUpdate,
     Resource,
+    ResourceDeletion,
     Role,
+    SweepResult,
     Thread,
     ThreadPage,
 )
+from .observational import ObservationalMemory, ObservationRecord, Observations, ObserveResult
+from .processors import BackgroundTitles, filter_tool_calls, limit_tokens
 from .recall import ContextDiagnostics, MemoryContext, RecallHit
 from .working_memory import (
     WorkingMemory,
@@ -48,6 +55,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncMemory",
+    "AuthContext",
+    "AuthError",
+    "BackgroundTitles",
     "CloneInfo",
     "CloneResult",
     "ConflictError",
@@ -65,22 +75,32 @@ __all__ = [
     "MessagePage",
     "MessageUpdate",
     "NotFoundError",
+    "ObservationRecord",
+    "ObservationalMemory",
+    "Observations",
+    "ObserveResult",
     "OwnershipError",
     "Part",
+    "PermissionDeniedError",
     "PoolTimeoutError",
     "ProviderError",
     "RecallHit",
     "Resource",
+    "ResourceDeletion",
     "Role",
     "SchemaError",
     "SemanticRecall",
     "StorageError",
+    "SweepResult",
     "Thread",
     "ThreadPage",
+    "TitleGeneration",
     "WorkingMemory",
     "WorkingMemoryTemplate",
     "WorkingMemoryTool",
     "WorkingMemoryUpdate",
+    "filter_tool_calls",
+    "limit_tokens",
     "working_memory_tool",
 ]
 

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ._errors import InvalidInputError
+from .models import AsyncChatModel, ChatModel
+from .observational._config import ObservationalMemory
 from .working_memory._config import WorkingMemory
 
-__all__ = ["MemoryConfig", "SemanticRecall"]
+__all__ = ["MemoryConfig", "SemanticRecall", "TitleGeneration"]
 
 
 def _count(value: object, what: str, *, minimum: int = 0) -> None:
@@ -65,6 +67,31 @@ class SemanticRecall:
 
 
 @dataclass(frozen=True, slots=True)
+class TitleGeneration:
+    """Naming new threads from their first user message (Mastra's ``generateTitle``).
+
+    Attributes:
+        model: the chat model that writes titles; None means the agent's own model (as in Mastra),
+            which the framework adapters supply.
+        instructions: a system prompt replacing ours (keep "reply with the title only" in it).
+        enabled: False keeps the settings but generates nothing.
+    """
+
+    model: ChatModel | AsyncChatModel | None = None
+    instructions: str | None = None
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        if self.instructions is not None and (not isinstance(self.instructions, str) or not self.instructions.strip()):
+            raise InvalidInputError("generate_title.instructions must be a non-empty string or None")
+        if self.model is not None and not hasattr(self.model, "complete") and not hasattr(self.model, "acomplete"):
+            raise InvalidInputError(
+                "generate_title.model must be a mastra_memory ChatModel/AsyncChatModel (wrap a LangChain model "
+                "in LangChainChatModel, a LlamaIndex LLM in LlamaIndexLLM)"
+            )
+
+
+@dataclass(frozen=True, slots=True)
 class MemoryConfig:
     """How much memory an agent gets.
 
@@ -74,11 +101,18 @@ class MemoryConfig:
         semantic_recall: a :class:`SemanticRecall`, ``True`` for its defaults, or ``None``
             (Mastra's default: off).
         working_memory: a :class:`~mastra_memory.WorkingMemory` (Mastra's default: None, off).
+        generate_title: a :class:`TitleGeneration`, ``True`` for its defaults, or ``None``
+            (Mastra's default: off). Adapters then title new threads in the background.
+        observational_memory: an :class:`~mastra_memory.ObservationalMemory` (Mastra's default:
+            None, off). When on, ``context()`` carries observations plus the unobserved messages
+            instead of the last ``last_messages``.
     """
 
     last_messages: int | None = 10
     semantic_recall: SemanticRecall | bool | None = None
     working_memory: WorkingMemory | None = None
+    generate_title: TitleGeneration | bool | None = None
+    observational_memory: ObservationalMemory | None = None
 
     def __post_init__(self) -> None:
         if self.last_messages is not None:
@@ -92,8 +126,23 @@ class MemoryConfig:
             raise InvalidInputError("semantic_recall must be a SemanticRecall, True, False or None")
         if self.working_memory is not None and not isinstance(self.working_memory, WorkingMemory):
             raise InvalidInputError("working_memory must be a WorkingMemory or None")
+        if self.observational_memory is not None and not isinstance(self.observational_memory, ObservationalMemory):
+            raise InvalidInputError("observational_memory must be an ObservationalMemory or None")
+        title = self.generate_title
+        if title is True:
+            object.__setattr__(self, "generate_title", TitleGeneration())
+        elif title is False:
+            object.__setattr__(self, "generate_title", None)
+        elif title is not None and not isinstance(title, TitleGeneration):
+            raise InvalidInputError("generate_title must be a TitleGeneration, True, False or None")
 
     @property
     def recall(self) -> SemanticRecall | None:
         """The semantic-recall settings, or None when it is off."""
         return self.semantic_recall if isinstance(self.semantic_recall, SemanticRecall) else None
+
+    @property
+    def title_generation(self) -> TitleGeneration | None:
+        """The title-generation settings, or None when it is off (or disabled)."""
+        title = self.generate_title
+        return title if isinstance(title, TitleGeneration) and title.enabled else None

@@ -7,7 +7,9 @@ transaction to a different server connection and so cannot keep them.
 
 from __future__ import annotations
 
+import select
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -39,6 +41,47 @@ def connection_kwargs(dsn: str, prepare: bool | None) -> dict[str, Any]:
     return {"autocommit": True, "prepare_threshold": 5 if use_prepared else None}
 
 
+def _server_spoke(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
+    """Whether an idle pooled connection has something to read, without a round trip.
+
+    An idle session only hears from the server when it is going away: a terminated backend or a
+    server shutting down sends its farewell and closes the socket. Polling the socket costs no
+    round trip, so the two-round-trip turn (DESIGN.md §3) keeps its budget.
+    """
+    if conn.closed:
+        return True
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError):  # a socket already torn down
+        return True
+    return bool(readable)
+
+
+def _checker(pool: list[psycopg_pool.ConnectionPool[Any]]) -> Callable[[psycopg.Connection[Any]], None]:
+    """The pool's check before it hands out a connection. A dead one raises and the pool replaces
+    it, so a restarted server or a killed backend does not fail the next call. The first dead one
+    also sweeps every idle connection: a restart kills them all at once, and the pool waits a
+    growing back-off (1 s, 2 s, …) between failed checks, so one at a time would take seconds."""
+
+    def check(conn: psycopg.Connection[Any]) -> None:
+        if _server_spoke(conn):
+            pool[0].check()
+            psycopg_pool.ConnectionPool.check_connection(conn)  # read what it said; raises if it is gone
+
+    return check
+
+
+def _async_checker(
+    pool: list[psycopg_pool.AsyncConnectionPool[Any]],
+) -> Callable[[psycopg.AsyncConnection[Any]], Awaitable[None]]:
+    async def check(conn: psycopg.AsyncConnection[Any]) -> None:
+        if _server_spoke(conn):
+            await pool[0].check()
+            await psycopg_pool.AsyncConnectionPool.check_connection(conn)
+
+    return check
+
+
 def configure_connection(conn: psycopg.Connection[Any]) -> None:
     """Per-connection setup: orjson for json/jsonb (several times faster than the stdlib)."""
     set_json_loads(orjson.loads, conn)
@@ -51,31 +94,39 @@ async def configure_async_connection(conn: psycopg.AsyncConnection[Any]) -> None
 def sync_pool(
     dsn: str, prepare: bool | None, min_size: int, max_size: int, timeout: float
 ) -> psycopg_pool.ConnectionPool[Any]:
-    return psycopg_pool.ConnectionPool(
+    cell: list[psycopg_pool.ConnectionPool[Any]] = []  # the checker needs the pool it belongs to
+    pool = psycopg_pool.ConnectionPool(
         dsn,
         kwargs=connection_kwargs(dsn, prepare),
         min_size=min_size,
         max_size=max_size,
         timeout=timeout,
         configure=configure_connection,
+        check=_checker(cell),
         open=False,
         name="mastra-memory",
     )
+    cell.append(pool)
+    return pool
 
 
 def async_pool(
     dsn: str, prepare: bool | None, min_size: int, max_size: int, timeout: float
 ) -> psycopg_pool.AsyncConnectionPool[Any]:
-    return psycopg_pool.AsyncConnectionPool(
+    cell: list[psycopg_pool.AsyncConnectionPool[Any]] = []
+    pool = psycopg_pool.AsyncConnectionPool(
         dsn,
         kwargs=connection_kwargs(dsn, prepare),
         min_size=min_size,
         max_size=max_size,
         timeout=timeout,
         configure=configure_async_connection,
+        check=_async_checker(cell),
         open=False,
         name="mastra-memory",
     )
+    cell.append(pool)
+    return pool
 
 
 def _unreachable(pool: psycopg_pool.ConnectionPool[Any] | psycopg_pool.AsyncConnectionPool[Any]) -> StorageError:

@@ -10,8 +10,10 @@ Every error is a :class:`MastraMemoryError`, so one ``except`` catches them all:
     ├── SchemaError              tables missing or not migrated, wrong vector dimension
     │   └── ExtensionMissingError   pgvector (or another extension) is not installed
     ├── ProviderError            the embedder or chat model failed
+    ├── AuthError                an identity (AuthContext, a JWT) was refused or could not be applied
     └── StorageError             the database failed (wraps psycopg.Error, keeps sqlstate)
-        └── PoolTimeoutError     no connection became free in time
+        ├── PoolTimeoutError     no connection became free in time
+        └── PermissionDeniedError   a grant or row-level security policy refused the operation
 
 Driver exceptions never leak: :func:`translate_db_error` maps them in one place, and the
 original is kept as ``__cause__``.
@@ -24,12 +26,14 @@ import psycopg.errors
 import psycopg_pool
 
 __all__ = [
+    "AuthError",
     "ConflictError",
     "ExtensionMissingError",
     "InvalidInputError",
     "MastraMemoryError",
     "NotFoundError",
     "OwnershipError",
+    "PermissionDeniedError",
     "PoolTimeoutError",
     "ProviderError",
     "SchemaError",
@@ -70,6 +74,11 @@ class ProviderError(MastraMemoryError):
     """An embedder or chat model call failed or timed out."""
 
 
+class AuthError(MastraMemoryError):
+    """An identity was refused (a bad or unverified token, a role not allowed) or could not be set
+    on the connection; the operation did not run (fail closed)."""
+
+
 class StorageError(MastraMemoryError):
     """The database reported an error. ``sqlstate`` carries PostgreSQL's code when there is one."""
 
@@ -83,6 +92,11 @@ class StorageError(MastraMemoryError):
 
 class PoolTimeoutError(StorageError):
     """Every pooled connection stayed busy for longer than the pool's timeout."""
+
+
+class PermissionDeniedError(StorageError):
+    """The database refused: the role lacks a GRANT, or a row-level security policy rejected the row
+    (for example a user writing into another user's thread)."""
 
 
 # SQLSTATEs our own SQL raises through mastra_memory_raise() (class "MM" is unused by PostgreSQL).
@@ -130,7 +144,7 @@ def translate_db_error(exc: BaseException) -> MastraMemoryError:
     if isinstance(exc, psycopg.errors.UntranslatableCharacter | psycopg.errors.CharacterNotInRepertoire):
         return InvalidInputError(f"the database refused a character in the input: {primary}")
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):
-        return StorageError(
+        return PermissionDeniedError(
             f"{primary}: the database role lacks a privilege; check grants and row-level security policies",
             state,
         )

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg_pool
 
+from ._auth import AuthContext
 from ._config import MemoryConfig
+from ._errors import AuthError
 from ._connect import OpenOnce, async_pool, open_async_pool, sync_pool
 from ._plan import Plan, T, run_async, run_sync
 from ._shell import AsyncRunner, Operations, SyncRunner
@@ -33,6 +36,8 @@ class Memory(Operations, SyncRunner):
 
     The constructor does no I/O. ``AsyncMemory`` has the same methods as coroutines.
     """
+
+    _auth: AuthContext | None = None  # set on the views with_auth() returns
 
     def __init__(
         self,
@@ -99,11 +104,24 @@ class Memory(Operations, SyncRunner):
     def _run(self, plan: Plan[T]) -> T:
         if self._owns_pool:
             self._opener.open(self._pool)
-        return run_sync(plan, self._pool)
+        return run_sync(plan, self._pool, self._auth)
+
+    def with_auth(self, auth: AuthContext) -> Memory:
+        """A view of this memory whose every operation runs as ``auth`` (a Supabase user, the service
+        role or anonymous), under the database's row-level security.
+
+        The view shares the pool and settings; it is cheap, so make one per request. Each
+        transaction sets the role and claims for itself only (see ``docs/supabase.md``). Closing
+        the view leaves the pool open.
+
+        Raises:
+            AuthError: ``auth`` is not an :class:`~mastra_memory.AuthContext`.
+        """
+        return _bound(self, auth)
 
     def close(self) -> None:
         """Close the connection pool if this object opened it (a caller's pool is left alone)."""
-        if self._owns_pool:
+        if self._owns_pool and self._auth is None:
             self._pool.close()
 
     def __enter__(self) -> Memory:
@@ -123,6 +141,8 @@ class AsyncMemory(Operations, AsyncRunner):
         async with await AsyncMemory.connect("postgresql://…") as memory:
             thread = await memory.create_thread("user-42")
     """
+
+    _auth: AuthContext | None = None  # set on the views with_auth() returns
 
     def __init__(
         self,
@@ -189,11 +209,19 @@ class AsyncMemory(Operations, AsyncRunner):
                     if self._pool.closed:
                         await open_async_pool(self._pool)
                     self._opened = True
-        return await run_async(plan, self._pool)
+        return await run_async(plan, self._pool, self._auth)
+
+    def with_auth(self, auth: AuthContext) -> AsyncMemory:
+        """A view whose every operation runs as ``auth``; see :meth:`Memory.with_auth`.
+
+        Raises:
+            AuthError: ``auth`` is not an :class:`~mastra_memory.AuthContext`.
+        """
+        return _bound(self, auth)
 
     async def close(self) -> None:
         """Close the connection pool if this object opened it (a caller's pool is left alone)."""
-        if self._owns_pool:
+        if self._owns_pool and self._auth is None:
             await self._pool.close()
 
     async def __aenter__(self) -> AsyncMemory:
@@ -203,3 +231,15 @@ class AsyncMemory(Operations, AsyncRunner):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+
+_M = TypeVar("_M", Memory, AsyncMemory)
+
+
+def _bound(memory: _M, auth: AuthContext) -> _M:
+    """A shallow copy sharing pool, store and opener, with ``auth`` set (the one difference)."""
+    if not isinstance(auth, AuthContext):
+        raise AuthError(f"with_auth() takes an AuthContext, got {type(auth).__name__}")
+    view = copy.copy(memory)
+    view._auth = auth
+    return view

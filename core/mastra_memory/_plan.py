@@ -9,13 +9,19 @@ knows whether I/O blocks or awaits, so :class:`~mastra_memory.Memory` and
 A plan holds at most one pooled connection, taken at its first database request and given back
 when it ends. Database errors are translated once, here, and thrown into the plan, which may
 handle them (a retry) or let them propagate.
+
+Acting as a user (``auth``, see :mod:`mastra_memory._auth`): each of the plan's own transactions
+(:class:`Begin` … :class:`Commit`) and each statement it runs outside one becomes a transaction
+that first sets the role and JWT claims transaction-locally and checks them. So the identity
+covers every statement, an error rolls back just what it would have without ``auth``, and no
+transaction (or pooled connection) is held while an embedder or chat model runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Generator, Mapping, Sequence
-from contextlib import AsyncExitStack, ExitStack, suppress
+from contextlib import AsyncExitStack, ExitStack, nullcontext, suppress
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
@@ -25,6 +31,7 @@ import psycopg_pool
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from ._auth import AuthContext, acting_as, acting_as_async
 from ._errors import ProviderError, translate_db_error
 from .embedding import EmbeddingMatrix
 from .models import ChatTurn
@@ -192,8 +199,12 @@ async def _embed_async(request: Embed) -> EmbeddingMatrix:
     return _embedded(out, request)
 
 
-def run_sync(plan: Plan[T], pool: psycopg_pool.ConnectionPool[Any]) -> T:
-    """Drive a plan with blocking I/O."""
+def run_sync(plan: Plan[T], pool: psycopg_pool.ConnectionPool[Any], auth: AuthContext | None = None) -> T:
+    """Drive a plan with blocking I/O (as ``auth``'s role and claims when given).
+
+    Raises:
+        AuthError: ``auth`` could not be applied (nothing of that transaction ran).
+    """
     with ExitStack() as held:
         conn: psycopg.Connection[Any] | None = None
         tx: ExitStack | None = None
@@ -233,14 +244,18 @@ def run_sync(plan: Plan[T], pool: psycopg_pool.ConnectionPool[Any]) -> T:
                 if conn is None:
                     conn = held.enter_context(pool.connection())
                 if isinstance(request, Query):
-                    with conn.cursor(row_factory=dict_row) as cur:
+                    lone = auth is not None and tx is None  # its own transaction, as the user
+                    with (
+                        acting_as(conn, auth) if lone and auth else nullcontext(),
+                        conn.cursor(row_factory=dict_row) as cur,
+                    ):
                         cur.execute(request.statement, request.params)
                         result = cur.fetchall() if cur.description is not None else []
-                    if tx is None and not conn.autocommit:  # a caller's pool without autocommit
+                    if tx is None and not lone and not conn.autocommit:  # a caller's pool without autocommit
                         conn.commit()
                 elif isinstance(request, Begin):
                     tx = ExitStack()
-                    tx.enter_context(conn.transaction())
+                    tx.enter_context(conn.transaction() if auth is None else acting_as(conn, auth))
                     result = None
                 else:
                     assert tx is not None, "Commit without Begin"
@@ -254,8 +269,14 @@ def run_sync(plan: Plan[T], pool: psycopg_pool.ConnectionPool[Any]) -> T:
                 error.__cause__ = exc
 
 
-async def run_async(plan: Plan[T], pool: psycopg_pool.AsyncConnectionPool[Any]) -> T:
-    """Drive a plan with asyncio I/O (mirror of :func:`run_sync`)."""
+async def run_async(
+    plan: Plan[T], pool: psycopg_pool.AsyncConnectionPool[Any], auth: AuthContext | None = None
+) -> T:
+    """Drive a plan with asyncio I/O (mirror of :func:`run_sync`).
+
+    Raises:
+        AuthError: ``auth`` could not be applied (nothing of that transaction ran).
+    """
     async with AsyncExitStack() as held:
         conn: psycopg.AsyncConnection[Any] | None = None
         tx: AsyncExitStack | None = None
@@ -296,14 +317,20 @@ async def run_async(plan: Plan[T], pool: psycopg_pool.AsyncConnectionPool[Any]) 
                     conn = await held.enter_async_context(pool.connection())
                 assert conn is not None
                 if isinstance(request, Query):
-                    async with conn.cursor(row_factory=dict_row) as cur:
+                    lone = auth is not None and tx is None  # its own transaction, as the user
+                    async with (
+                        acting_as_async(conn, auth) if lone and auth else nullcontext(),
+                        conn.cursor(row_factory=dict_row) as cur,
+                    ):
                         await cur.execute(request.statement, request.params)
                         result = await cur.fetchall() if cur.description is not None else []
-                    if tx is None and not conn.autocommit:  # a caller's pool without autocommit
+                    if tx is None and not lone and not conn.autocommit:  # a caller's pool without autocommit
                         await conn.commit()
                 elif isinstance(request, Begin):
                     tx = AsyncExitStack()
-                    await tx.enter_async_context(conn.transaction())
+                    await tx.enter_async_context(
+                        conn.transaction() if auth is None else acting_as_async(conn, auth)
+                    )
                     result = None
                 else:
                     assert tx is not None, "Commit without Begin"

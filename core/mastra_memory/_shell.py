@@ -15,9 +15,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from ._config import MemoryConfig
-from ._ops import clone, messages, threads
+from ._ops import clone, messages, retention, threads, titles
 from ._plan import Plan
 from ._store import Store
+from .observational import _background as om_background
+from .observational import _ops as observational
 from .recall import _backfill as recall_backfill
 from .recall import _context as recall_context
 from .recall._vectors import vector_table
@@ -49,8 +51,11 @@ class AsyncRunner:
 class operation(Generic[P, T]):  # noqa: N801 - used like a decorator/descriptor, lower case reads better
     """A shell method made from a plan ``(store, *args) -> Plan[T]``."""
 
-    def __init__(self, plan: Callable[Concatenate[Store, P], Plan[T]]) -> None:
+    def __init__(
+        self, plan: Callable[Concatenate[Store, P], Plan[T]], *, after: Callable[[Any, T], None] | None = None
+    ) -> None:
         self._plan = plan
+        self._after = after  # runs with (shell, result) once the plan is done, e.g. to start background work
         self.__doc__ = plan.__doc__
         self.__name__ = plan.__name__
         signature = inspect.signature(plan)
@@ -79,19 +84,25 @@ class operation(Generic[P, T]):  # noqa: N801 - used like a decorator/descriptor
     def __get__(self, obj: object, owner: type) -> Any:
         if obj is None:
             return self
-        plan = self._plan
+        plan, after = self._plan, self._after
         if isinstance(obj, AsyncRunner):
             runner = obj
 
             async def async_method(*args: P.args, **kwargs: P.kwargs) -> T:
-                return await runner._run(plan(runner._store, *args, **kwargs))
+                result = await runner._run(plan(runner._store, *args, **kwargs))
+                if after is not None:
+                    after(runner, result)
+                return result
 
             method: Callable[..., Any] = async_method
         elif isinstance(obj, SyncRunner):
             sync_runner = obj
 
             def sync_method(*args: P.args, **kwargs: P.kwargs) -> T:
-                return sync_runner._run(plan(sync_runner._store, *args, **kwargs))
+                result = sync_runner._run(plan(sync_runner._store, *args, **kwargs))
+                if after is not None:
+                    after(sync_runner, result)
+                return result
 
             method = sync_method
         else:
@@ -151,6 +162,9 @@ class Operations:
     list_clones = operation(threads.list_clones)
     get_clone_history = operation(threads.get_clone_history)
 
+    # titles
+    generate_title = operation(titles.generate_title)
+
     # messages
     save_messages = operation(messages.save_messages)
     list_messages = operation(messages.list_messages)
@@ -161,12 +175,24 @@ class Operations:
     delete_messages = operation(messages.delete_messages)
 
     # what an agent needs before a model call
-    context = operation(recall_context.context)
+    context = operation(recall_context.context, after=om_background.schedule)
     backfill_embeddings = operation(recall_backfill.backfill_embeddings)
 
     # resources
     get_resource = operation(threads.get_resource)
     update_resource = operation(threads.update_resource)
+
+    # retention
+    sweep_threads = operation(retention.sweep_threads)
+    delete_resource = operation(retention.delete_resource)
+
+    # observational memory
+    observe = operation(observational.observe)
+    reflect = operation(observational.reflect)
+    get_observations = operation(observational.get_observations)
+    get_observation_history = operation(observational.get_observation_history)
+    clear_observations = operation(observational.clear_observations)
+    wait_for_observations = om_background.ObservationWaiter()
 
     # working memory
     get_working_memory = operation(working_memory.get_working_memory)

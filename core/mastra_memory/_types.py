@@ -18,7 +18,9 @@ __all__ = [
     "MessagePage",
     "MessageUpdate",
     "Resource",
+    "ResourceDeletion",
     "Role",
+    "SweepResult",
     "Thread",
     "ThreadPage",
 ]
@@ -196,3 +198,31 @@ class CloneResult:
     thread: Thread
     messages: list[Message]
     message_id_map: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    """What ``sweep_threads`` deleted (or, with ``dry_run``, would delete)."""
+
+    thread_ids: list[str]
+    messages: int
+    vectors: int
+    observations: int
+    dry_run: bool = False
+
+    @property
+    def threads(self) -> int:
+        """How many threads were (or would be) deleted."""
+        return len(self.thread_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceDeletion:
+    """What ``delete_resource`` deleted: counts of rows, and whether the resource row existed."""
+
+    resource_id: str
+    threads: int
+    messages: int
+    vectors: int
+    observations: int
+    resource: bool

@@ -7,6 +7,7 @@ results are in its input, and records the messages of its last call.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -138,3 +139,87 @@ async def test_a_blocking_memory_alone_serves_the_agent(pair: Pair) -> None:
         MessageRole.TOOL,
         MessageRole.ASSISTANT,
     ]
+
+
+async def test_end_to_end_store_working_memory_tool_recall_and_a_restored_context(pair_factory: Any) -> None:
+    """Issue 6's scenario in one run of LlamaIndex's own machinery: a FunctionAgent with the mock
+    function-calling LLM stores its turns, keeps working memory with Mastra's tool, recalls across
+    threads of one user (never another's), and continues from a serialised Context."""
+    from llama_index_mastra_memory import WorkingMemoryToolSpec
+    from mastra_memory import WorkingMemory
+
+    pair: Pair = await pair_factory(
+        config=MemoryConfig(
+            last_messages=10,
+            semantic_recall=SemanticRecall(message_range=0, top_k=2),
+            working_memory=WorkingMemory(enabled=True),
+        ),
+        embedder=HashEmbedder(),
+    )
+    MastraMemory.register_connection("e2e", memory=pair.sync, async_memory=pair.aio)
+    seen: list[list[ChatMessage]] = []
+
+    def respond(messages: Any, **kwargs: Any) -> ChatMessage:
+        seen.append(list(messages))
+        last = messages[-1]
+        if last.role == MessageRole.USER and (last.content or "").startswith("I adopted"):
+            call = ToolCallBlock(
+                tool_call_id=f"wm-{len(seen)}",
+                tool_name="updateWorkingMemory",
+                tool_kwargs={"memory": "# User\n- Pet: a beagle called Biscuit"},
+            )
+            return ChatMessage(role="assistant", blocks=[call])
+        return ChatMessage(role="assistant", content="Noted.")
+
+    from llama_index.core.llms.mock import MockFunctionCallingLLM
+
+    workflow = FunctionAgent(
+        tools=WorkingMemoryToolSpec(pair.aio).to_tool_list(), llm=MockFunctionCallingLLM(response_generator=respond)
+    )
+    # Bob, on the same agent and tool instance, says something similar: it must never reach Ada.
+    bob = MastraMemory.from_defaults("bob-pets", "bob", connection="e2e")
+    await workflow.run(user_msg="My beagle is named Rex", memory=bob)
+
+    ctx = Context(workflow)
+    pets = MastraMemory.from_defaults("pets", "ada", connection="e2e")
+    await workflow.run(user_msg="I adopted a beagle puppy named Biscuit", memory=pets, ctx=ctx)
+    assert await pair.aio.get_working_memory("pets", "ada") == "# User\n- Pet: a beagle called Biscuit"
+    assert await pair.aio.get_working_memory("bob-pets", "bob") is None
+
+    # Run 2 from a serialised context (no memory= given): the Postgres memory is kept.
+    restored = Context.from_dict(workflow, ctx.to_dict(serializer=JsonSerializer()), serializer=JsonSerializer())
+    await workflow.run(user_msg="He loves long walks", ctx=restored)
+    stored = from_mastra((await pair.aio.list_messages("pets", per_page=None)).messages)
+    assert [m.content for m in stored if m.role == MessageRole.USER] == [
+        "I adopted a beagle puppy named Biscuit",
+        "He loves long walks",
+    ]
+    assert any(isinstance(b, ToolCallBlock) and b.tool_name == "updateWorkingMemory" for m in stored for b in m.blocks)
+    system = "\n".join(m.content or "" for m in seen[-1] if m.role == MessageRole.SYSTEM)
+    assert "Pet: a beagle called Biscuit" in system  # working memory, read back by the second run
+
+    # A new thread of Ada's: working memory (resource scope) and recall from "pets", nothing of Bob's.
+    today = MastraMemory.from_defaults("today", "ada", connection="e2e")
+    await workflow.run(user_msg="What is my beagle called?", memory=today)
+    first_call = next(call for call in reversed(seen) if call[-1].content == "What is my beagle called?")
+    system = "\n".join(m.content or "" for m in first_call if m.role == MessageRole.SYSTEM)
+    assert "remembered from a different conversation" in system and "Biscuit" in system
+    assert "Rex" not in system
+    assert {t.id for t in await today.alist_threads()} == {"pets", "today"}
+
+
+async def test_a_chat_engine_streams_and_writes_the_reply_from_its_worker_thread(pair: Pair) -> None:
+    """Sync ``stream_chat`` puts the reply with ``memory.put`` from a ``threading.Thread``."""
+    from llama_index.core.chat_engine import SimpleChatEngine
+    from llama_index.core.llms import MockLLM
+
+    memory = MastraMemory.from_defaults("engine", "ada", memory=pair.sync)
+    engine = SimpleChatEngine.from_defaults(llm=MockLLM(max_tokens=5), memory=memory)
+    response = engine.stream_chat("Hello there")
+    writer = response.write_response_to_history_thread  # the thread that will call memory.put
+    assert isinstance(writer, threading.Thread) and writer is not threading.current_thread()
+    streamed = "".join(response.response_gen)  # joins the writer when the stream ends
+    assert not writer.is_alive() and response.exception is None
+    stored = memory.get_all()
+    assert [m.role for m in stored] == [MessageRole.USER, MessageRole.ASSISTANT]
+    assert stored[0].content == "Hello there" and (stored[1].content or "") == streamed

@@ -15,7 +15,7 @@ pytest.importorskip("llama_index.core", reason="llama-index is not installed: pi
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
 
 from llama_index_mastra_memory import MastraMemory
-from mastra_memory import InvalidInputError, MemoryConfig, Message, SemanticRecall, WorkingMemory
+from mastra_memory import InvalidInputError, MemoryConfig, Message, OwnershipError, SemanticRecall, WorkingMemory
 from mastra_memory.embedding import HashEmbedder
 
 from .conftest import Pair
@@ -183,3 +183,45 @@ async def test_sync_put_from_worker_threads_as_chat_engines_do(pair: Pair) -> No
     for worker in workers:
         worker.join()
     assert sorted(m.content or "" for m in memory.get_all()) == ["start", "w0", "w1", "w2", "w3"]
+
+
+async def test_thread_management(pair: Pair) -> None:
+    for flavour in ("sync", "async"):
+        memory = MastraMemory.from_defaults(f"{flavour}-t", "ada", memory=pair.sync, async_memory=pair.aio)
+        if flavour == "sync":
+            assert memory.get_thread() is None and memory.delete_thread() is False
+            thread = memory.update_thread(title="Trip", metadata={"topic": "travel"})
+            other = memory.for_thread(f"{flavour}-other")
+            other.put(ChatMessage(role="user", content="hi"))
+            listed = [t.id for t in memory.list_threads()]
+        else:
+            assert await memory.aget_thread() is None and await memory.adelete_thread() is False
+            thread = await memory.aupdate_thread(title="Trip", metadata={"topic": "travel"})
+            other = memory.for_thread(f"{flavour}-other")
+            await other.aput(ChatMessage(role="user", content="hi"))
+            listed = [t.id for t in await memory.alist_threads()]
+        assert thread.title == "Trip" and thread.metadata == {"topic": "travel"} and thread.resource_id == "ada"
+        assert other.thread_id == f"{flavour}-other" and other.get_all() == [ChatMessage(role="user", content="hi")]
+        assert memory.get_all() == []  # for_thread does not touch the original's thread
+        assert {f"{flavour}-t", f"{flavour}-other"} <= set(listed)
+        assert (memory.delete_thread() if flavour == "sync" else await memory.adelete_thread()) is True
+        assert pair.sync.get_thread(f"{flavour}-t") is None
+    pair.sync.create_thread("bob", thread_id="bobs")
+    with pytest.raises(OwnershipError):
+        MastraMemory.from_defaults("bobs", "ada", memory=pair.sync).delete_thread()
+    assert pair.sync.get_thread("bobs") is not None
+
+
+async def test_a_chat_store_gives_its_threads_as_a_db_store(pair: Pair) -> None:
+    from llama_index.core.memory import Memory
+
+    from llama_index_mastra_memory import MastraChatStore
+
+    store = MastraChatStore(resource_id="ada", memory=pair.sync, async_memory=pair.aio)
+    store.add_messages("t", turn(1))
+    memory = Memory.from_defaults(session_id="t", chat_store=store.as_db_store())
+    assert await memory.aget_all() == turn(1)
+    await memory.aput(ChatMessage(role="user", content="more"))
+    assert store.get_messages("t") == [*turn(1), ChatMessage(role="user", content="more")]
+    with pytest.raises(TypeError, match="async"):
+        MastraChatStore(resource_id="ada", memory=pair.sync).as_db_store()

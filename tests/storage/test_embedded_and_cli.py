@@ -1,8 +1,7 @@
-"""The embedded default (no DSN) and the `mastra-memory migrate` command, as a user runs them."""
+"""The embedded default (no DSN), as a user runs it; the CLI's own tests are in tests/cli/."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ import psycopg
 import pytest
 
 from mastra_memory.embedded import EmbeddedPostgres, default_data_dir
-from tests.support import drop_schema, fresh_schema, run_example
+from tests.support import run_example
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,35 +70,6 @@ def test_the_data_directory_follows_mastra_memory_home(monkeypatch: pytest.Monke
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     if sys.platform.startswith("linux"):
         assert default_data_dir() == tmp_path / "xdg" / "mastra-memory" / "pgdata"
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mastra_memory.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=120,
-    )
-
-
-def test_migrate_command_migrates_then_reports_up_to_date(pg_dsn: str) -> None:
-    schema = fresh_schema()
-    try:
-        first = run_cli("migrate", "--dsn", pg_dsn, "--schema", schema)
-        assert first.returncode == 0, first.stderr
-        assert "applied version(s) 1, 2" in first.stdout
-        second = run_cli("migrate", "--dsn", pg_dsn, "--schema", schema)
-        assert "is up to date" in second.stdout
-    finally:
-        drop_schema(pg_dsn, schema)
-
-
-def test_migrate_command_errors_are_one_readable_line() -> None:
-    result = run_cli("migrate", "--dsn", "postgresql://x@127.0.0.1:1/none?connect_timeout=1", "--schema", "bad-name")
-    assert result.returncode == 2
-    assert result.stderr.startswith("mastra-memory: error: schema name 'bad-name' is not allowed")
-    assert "Traceback" not in result.stderr
 
 
 def test_quickstart_example_runs_on_the_embedded_default(tmp_path: Path) -> None:

@@ -373,11 +373,11 @@ async def test_filtered_search_returns_top_k_for_a_small_resource_in_a_big_table
                     )
                 ]
             assert len(got) == 10, owner  # the promise: top_k hits whenever top_k candidates exist
-            assert len(set(got) & set(exact)) >= 9, owner  # HNSW agrees with the exact scan
+            assert len(set(got) & set(exact)) >= 9, owner  # agrees with the exact scan
         plan = "\n".join(
             r[0]
             for r in conn.execute(
-                f"EXPLAIN SELECT vector_id FROM \"{schema}\".memory_messages_32"
+                f'EXPLAIN SELECT vector_id FROM "{schema}".memory_messages_32'
                 " WHERE metadata->>'resource_id' = 'small' "
                 "ORDER BY embedding <=> %s::vector LIMIT 10",
                 (query_vec,),
@@ -385,3 +385,250 @@ async def test_filtered_search_returns_top_k_for_a_small_resource_in_a_big_table
         )
     # For a 40-row resource the planner takes the exact path: the resource index, then a sort.
     assert "md_5a823b81" in plan and "Sort" in plan, plan
+
+
+# --- keyword statistics and the exact/HNSW choice -------------------------------------------------
+
+WORDS = [
+    "beagle",
+    "puppy",
+    "cello",
+    "violin",
+    "hiking",
+    "alps",
+    "boots",
+    "beach",
+    "biscuit",
+    "july",
+    "music",
+    "lesson",
+    "garden",
+    "tomato",
+    "rain",
+]
+
+
+def stats_rows(dsn: str, schema: str, table: str = "memory_messages_384") -> dict[tuple[str, str], tuple[int, int]]:
+    """The stored statistics of ``table``, without rows of zero."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            f'SELECT scope, scope_id, docs, lexemes FROM "{schema}".mastra_memory_recall_stats'
+            " WHERE vector_table = %s AND (docs, lexemes) <> (0, 0)",
+            (table,),
+        ).fetchall()
+    return {(scope, scope_id): (docs, lexemes) for scope, scope_id, docs, lexemes in rows}
+
+
+def recounted(dsn: str, schema: str, table: str = "memory_messages_384") -> dict[tuple[str, str], tuple[int, int]]:
+    """The same figures counted from the vector rows: what the statistics must equal."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            f'SELECT s.scope, s.scope_id, count(*), sum(length(v.mastra_memory_tsv)) FROM "{schema}"."{table}" v'
+            " CROSS JOIN LATERAL (VALUES ('resource', v.metadata->>'resource_id'),"
+            " ('thread', v.metadata->>'thread_id')) s(scope, scope_id) WHERE s.scope_id IS NOT NULL GROUP BY 1, 2"
+        ).fetchall()
+    return {(scope, scope_id): (docs, int(lexemes)) for scope, scope_id, docs, lexemes in rows}
+
+
+def sentences(count: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, size=int(rng.integers(3, 14)))) for _ in range(count)]
+
+
+async def test_keyword_statistics_stay_exact_through_every_kind_of_write(mem_factory: Any, pg_dsn: str) -> None:
+    schema = fresh_schema()
+    mem = await mem_factory(schema, config=recall_config(), embedder=HashEmbedder())
+    await conversation(mem, "a1", sentences(30, 1))
+    await conversation(mem, "a2", sentences(20, 2), start=100)
+    await conversation(mem, "b1", sentences(10, 3), resource="bob", start=200)
+    assert stats_rows(pg_dsn, schema) == recounted(pg_dsn, schema)
+    assert stats_rows(pg_dsn, schema)[("resource", "ada")][0] == 50
+    # re-saving with other text (and a long text: chunks), editing, moving, deleting
+    await mem.save_messages([Message.assistant("beagle " * 5000, id="a1-3", thread_id="a1")])
+    await mem.save_messages([Message.assistant("short again", id="a1-3", thread_id="a1")])
+    await mem.update_messages([MessageUpdate("a1-4", content={"parts": [{"type": "text", "text": "rain rain"}]})])
+    await mem.update_messages([MessageUpdate("a1-5", thread_id="a2")])
+    await mem.delete_messages(["a1-6", "a2-1"])
+    await mem.delete_thread("a2")
+    assert stats_rows(pg_dsn, schema) == recounted(pg_dsn, schema)
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:  # Mastra's own writes: random ids, upserts, deletes
+        vector = "[" + ",".join(["0.05"] * 384) + "]"
+        for i in range(3):
+            conn.execute(
+                f'INSERT INTO "{schema}".memory_messages_384 (vector_id, embedding, metadata) VALUES (%s, %s, %s)'
+                " ON CONFLICT (namespace, vector_id) DO UPDATE SET embedding = EXCLUDED.embedding,"
+                " metadata = EXCLUDED.metadata",
+                (
+                    "uuid-1",
+                    vector,
+                    psycopg.types.json.Jsonb(
+                        {"message_id": "x", "thread_id": f"mt{i}", "resource_id": "ada", "content": "garden " * i}
+                    ),
+                ),
+            )
+        conn.execute(f"DELETE FROM \"{schema}\".memory_messages_384 WHERE metadata->>'thread_id' = 'b1'")
+    assert stats_rows(pg_dsn, schema) == recounted(pg_dsn, schema)
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(f'TRUNCATE "{schema}".memory_messages_384')
+    assert stats_rows(pg_dsn, schema) == {} == recounted(pg_dsn, schema)
+
+
+def test_keyword_statistics_stay_exact_under_concurrent_writers(pg_dsn: str) -> None:
+    import threading
+
+    from mastra_memory import Memory
+
+    schema = fresh_schema()
+    try:
+        with Memory.connect(pg_dsn, schema=schema, config=recall_config(), embedder=HashEmbedder()):
+            pass  # migrated, vector table and triggers made
+        vector = "[" + ",".join(["0.05"] * 384) + "]"
+        errors: list[BaseException] = []
+
+        def writer(w: int) -> None:
+            try:
+                with psycopg.connect(pg_dsn) as conn:
+                    for i in range(25):
+                        with conn.transaction():
+                            for j in range(3):
+                                conn.execute(
+                                    f'INSERT INTO "{schema}".memory_messages_384 (vector_id, embedding, metadata)'
+                                    " VALUES (%s, %s, %s)",
+                                    (
+                                        f"w{w}-{i}-{j}",
+                                        vector,
+                                        psycopg.types.json.Jsonb(
+                                            {
+                                                "message_id": f"w{w}-{i}-{j}",
+                                                "thread_id": f"t{(w + i) % 3}",
+                                                "resource_id": "shared",
+                                                "content": " ".join(WORDS[: 1 + (i + j) % 10]),
+                                            }
+                                        ),
+                                    ),
+                                )
+                            if i % 4 == 3:
+                                conn.execute(
+                                    f'DELETE FROM "{schema}".memory_messages_384 WHERE vector_id = %s',
+                                    (f"w{w}-{i - 1}-0",),
+                                )
+            except BaseException as exc:  # reported below: a thread's failure must fail the test
+                errors.append(exc)
+
+        workers = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join()
+        assert errors == []
+        stats = stats_rows(pg_dsn, schema)
+        assert stats == recounted(pg_dsn, schema)
+        assert stats[("resource", "shared")][0] == 4 * (25 * 3 - 6)
+    finally:
+        drop_schema(pg_dsn, schema)
+
+
+REFERENCE_BM25 = """
+WITH q AS (SELECT lexeme FROM unnest(to_tsvector('english', %(query)s))),
+docs AS (SELECT metadata->>'message_id' AS id, mastra_memory_tsv AS tsv FROM {table}
+         WHERE metadata->>'resource_id' = %(resource)s),
+n AS (SELECT count(*)::numeric AS n, avg(length(tsv))::numeric AS avglen FROM docs),
+terms AS (SELECT d.id, u.lexeme, COALESCE(array_length(u.positions, 1), 1) AS tf, length(d.tsv) AS len
+          FROM docs d, unnest(d.tsv) u WHERE u.lexeme IN (SELECT lexeme FROM q)),
+df AS (SELECT lexeme, count(DISTINCT id) AS df FROM terms GROUP BY lexeme)
+SELECT t.id FROM terms t JOIN df USING (lexeme), n GROUP BY t.id
+ORDER BY sum(ln(1 + (n.n - df.df + 0.5) / (df.df + 0.5)) * t.tf * 2.2
+             / (t.tf + 1.2 * (1 - 0.75 + 0.75 * t.len / n.avglen))) DESC, t.id
+LIMIT %(k)s
+"""
+
+
+async def test_keyword_ranking_is_plain_bm25_with_and_without_stored_statistics(mem_factory: Any, pg_dsn: str) -> None:
+    schema = fresh_schema()
+    embedder = SwitchableEmbedder()
+    mem = await mem_factory(schema, config=recall_config(top_k=8, message_range=0, last_messages=0), embedder=embedder)
+    for t in range(4):
+        await conversation(mem, f"k{t}", sentences(40, 10 + t), start=100 * t)
+    await conversation(mem, "other", sentences(40, 99), resource="bob", start=900)  # not counted for ada
+    await mem.create_thread("ada", thread_id="now")
+    embedder.failing = True  # keywords only: the hits are then the BM25 ranking itself
+    queries = ["beagle puppy in the rain", "cello lesson", "hiking boots for the alps in july", "tomato garden"]
+    table = psycopg.sql.Identifier(schema, "memory_messages_384")
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        want = [
+            [
+                r[0]
+                for r in conn.execute(
+                    psycopg.sql.SQL(REFERENCE_BM25).format(table=table), {"query": q, "resource": "ada", "k": 8}
+                )
+            ]
+            for q in queries
+        ]
+    cached = [[h.message.id for h in (await mem.context("now", "ada", query=q)).hits] for q in queries]
+    assert cached == want
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:  # no statistics row: counted in the statement
+        conn.execute(f'DELETE FROM "{schema}".mastra_memory_recall_stats')
+    counted = [[h.message.id for h in (await mem.context("now", "ada", query=q)).hits] for q in queries]
+    assert counted == want
+
+
+def hnsw_scans(conn: psycopg.Connection[Any], schema: str, table: str) -> int:
+    conn.execute("SELECT pg_stat_force_next_flush()")
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    row = conn.execute(
+        "SELECT idx_scan FROM pg_stat_user_indexes WHERE schemaname = %s AND indexrelname = %s",
+        (schema, f"{table}_vector_idx"),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def test_search_is_exact_up_to_the_bound_and_hnsw_above_it(mem_factory: Any, pg_dsn: str) -> None:
+    schema = fresh_schema()
+    mem = await mem_factory(schema, config=recall_config(), embedder=HashEmbedder(dimension=32))
+    await mem.create_thread("small", thread_id="probe")
+    rng = np.random.default_rng(11)
+    vectors = rng.normal(size=(3000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    table = "memory_messages_32"
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        with conn.cursor().copy(f'COPY "{schema}".{table} (vector_id, embedding, metadata) FROM STDIN') as copy:
+            for i, vec in enumerate(vectors):
+                owner = "small" if i % 10 == 0 else "big"
+                meta = psycopg.types.json.Jsonb(
+                    {"message_id": f"v{i}", "thread_id": f"t-{owner}", "resource_id": owner}
+                )
+                copy.write_row((f"v{i}", "[" + ",".join(map(str, vec.tolist())) + "]", meta))
+        conn.execute(f'ANALYZE "{schema}".{table}')
+        query_vec = "[" + ",".join(map(str, vectors[5].tolist())) + "]"
+
+        def search(owner: str) -> list[str]:
+            fn = f'"{schema}".mastra_memory_search_{table}_resource'
+            return [r[0] for r in conn.execute(f"SELECT message_id FROM {fn}(%s::vector, %s, 10)", (query_vec, owner))]
+
+        def exact(owner: str) -> list[str]:
+            return [
+                r[0]
+                for r in conn.execute(
+                    f'WITH c AS MATERIALIZED (SELECT vector_id, embedding FROM "{schema}".{table}'
+                    " WHERE metadata->>'resource_id' = %s) SELECT vector_id FROM c ORDER BY embedding <=> %s::vector"
+                    " LIMIT 10",
+                    (owner, query_vec),
+                )
+            ]
+
+        before = hnsw_scans(conn, schema, table)
+        # 300 and 2,700 rows, below the bound: both searched exactly, in order, without the HNSW index
+        assert search("small") == exact("small")
+        assert search("big") == exact("big")
+        assert hnsw_scans(conn, schema, table) == before
+        # Statistics claiming more rows than the bound send the search to HNSW, which still
+        # returns k hits (iterative scan).
+        conn.execute(f"UPDATE \"{schema}\".mastra_memory_recall_stats SET docs = 10000000 WHERE scope_id = 'big'")
+        got = search("big")
+        assert len(got) == 10 and len(set(got) & set(exact("big"))) >= 8
+        assert hnsw_scans(conn, schema, table) == before + 1
+        # Without a statistics row (e.g. hidden by RLS) the scope's rows are counted, up to the bound.
+        conn.execute(f'DELETE FROM "{schema}".mastra_memory_recall_stats')
+        assert search("big") == exact("big")
+        assert hnsw_scans(conn, schema, table) == before + 1

@@ -102,6 +102,7 @@ def save_messages(s: Store, messages: Sequence[Message]) -> Plan[list[Message]]:
                 vectors = yield from embed_texts(s, pieces)
             except ProviderError:  # save anyway; backfill_embeddings() embeds them later
                 backlog = sorted({message_id for _, message_id, _ in pieces})
+                vectors = sql_messages.VectorRows.none_for(s.vectors.table)
     result = yield from query(*sql_messages.save_messages(s.tables, batch, vectors, backlog))
     stored = {r["id"]: r for r in result if r["id"] is not None}
     return [

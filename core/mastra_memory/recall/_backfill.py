@@ -36,6 +36,7 @@ def embed_stored(s: Store, messages: Sequence[Message]) -> Generator[Request, An
             vectors = yield from embed_texts(s, pieces)
         except ProviderError:
             queued = sorted({message_id for _, message_id, _ in pieces})
+            vectors = sql_messages.VectorRows.none_for(s.vectors.table)
     yield from query(*sql_messages.write_vectors(s.tables, ids, vectors, queued))
     return queued
 

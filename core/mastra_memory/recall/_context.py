@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
-from .._errors import InvalidInputError, ProviderError
+from .._errors import ConflictError, InvalidInputError, ProviderError
 from .._plan import Plan, embed
 from .._plan import query as run_query
 from .._store import Store
 from .._tokens import count_tokens
 from .._types import Message
 from .._validate import check_id
+from ..observational import _inject as om_inject
+from ..observational import _ops as om_ops
+from ..observational._config import ObservationalMemory
+from ..observational._prompts import messages_tokens
+from ..observational._record import Observations
 from ..storage import _rows as rows
 from ..storage._context import ContextQuery
 from ..storage._context import context as context_statement
@@ -56,6 +61,9 @@ class MemoryContext:
     hits: list[RecallHit] = field(default_factory=list)
     working_memory: str | None = None
     diagnostics: ContextDiagnostics = field(default_factory=lambda: ContextDiagnostics({}, {}))
+    observations: Observations | None = None
+    """Observational memory's part (None when it is off): the record, current task, whether the
+    Observer ran or is due, and why it failed if it did."""
 
     @property
     def tokens(self) -> int:
@@ -149,15 +157,85 @@ def context(
                 raise
             recall_error = f"embedder failed, recalled by keywords only: {exc}"
     before, after = settings.window if settings else (0, 0)
+    om = s.config.observational_memory
+    limit: int | None = n or 0
+    if om is not None and last_messages is None:
+        limit = None  # under observational memory the history is the unobserved tail, as in Mastra
     q = ContextQuery(
-        thread_id=thread_id, resource_id=resource_id, last_messages=n or 0, vector=vector, keywords=keywords,
+        thread_id=thread_id, resource_id=resource_id, last_messages=limit, vector=vector, keywords=keywords,
         top_k=settings.top_k if settings else 0, before=before, after=after,
         scope=settings.scope if settings else "resource", threshold=settings.threshold if settings else None,
         candidates=max(4 * (settings.top_k if settings else 0), 20),
         vector_weight=settings.vector_weight if settings else 1.0,
+        om_key=om.lookup_key(thread_id, resource_id) if om is not None else None,
     )
     result = yield from run_query(*context_statement(s.tables, q, table))
-    return _assemble(result, thread_id, recall_error, s.config.working_memory)
+    observations = None
+    if om is not None:
+        result, observations = yield from _observe_step(s, om, result, thread_id, resource_id)
+    ctx = _assemble(result, thread_id, recall_error, s.config.working_memory)
+    if observations is None:
+        return ctx
+    wm = s.config.working_memory
+    return _with_observations(ctx, observations, thread_id, resource_id, wm is not None and wm.enabled)
+
+
+def _observe_step(
+    s: Store, om: ObservationalMemory, result: list[dict[str, Any]], thread_id: str, resource_id: str
+) -> Plan[tuple[list[dict[str, Any]], Observations]]:
+    """Observe (and reflect) now when a threshold is reached, unless in background mode, where the
+    shell schedules it. A failing model leaves the raw history in place and says why."""
+    state = om_ops.read_state(result)
+    record = state.record
+    pending = messages_tokens(state.unobserved)
+    threshold = om.threshold(record.observation_tokens if record else 0)
+    observed = reflected = due = False
+    error = None
+    if state.unobserved and pending >= threshold:
+        if om.background:
+            due = True
+        else:
+            try:
+                record = yield from om_ops.observe_cycle(s, om, thread_id, resource_id, state)
+            except (ProviderError, ConflictError) as exc:
+                error = f"observation failed, the raw history was kept: {exc}"
+            else:
+                observed, pending = True, 0
+                dropped = om_ops.unobserved_ids(state.unobserved)
+                result = [r for r in result if not (r["src"] == "h" and r["id"] in dropped)]
+    if error is None and record is not None and record.observation_tokens > om.reflection_tokens:
+        if om.background:
+            due = True
+        else:
+            try:
+                record = yield from om_ops.reflect_cycle(s, om, record)
+                reflected = True
+            except (ProviderError, ConflictError) as exc:
+                error = f"reflection failed, the observations were kept: {exc}"
+    return result, Observations(
+        record, state.text("currentTask"), state.text("suggestedResponse"), pending, threshold,
+        observed, reflected, due, error, thread_id, resource_id,
+    )
+
+
+def _with_observations(
+    ctx: MemoryContext, obs: Observations, thread_id: str, resource_id: str, wm_first: bool
+) -> MemoryContext:
+    """Observation blocks after working memory (before other-thread recall), and Mastra's
+    continuation hint first among the messages when anything has been observed."""
+    text = obs.record.observations if obs.record else ""
+    blocks = om_inject.system_blocks(text, obs.current_task, obs.suggested_response, datetime.now(timezone.utc))
+    if not blocks:
+        return replace(ctx, observations=obs)
+    wm_blocks = 1 if wm_first else 0  # _assemble puts the working-memory instruction first
+    system = [*ctx.system[:wm_blocks], *blocks, *ctx.system[wm_blocks:]]
+    hint = om_inject.continuation(thread_id, resource_id)
+    tokens = dict(ctx.diagnostics.tokens)
+    tokens["observations"] = sum(count_tokens(b) for b in blocks) + count_tokens(hint.text)
+    tokens["total"] = tokens.get("total", 0) + tokens["observations"]
+    sources = {**ctx.diagnostics.sources, hint.id or "": "observations"}
+    diagnostics = replace(ctx.diagnostics, tokens=tokens, sources=sources)
+    return replace(ctx, system=system, messages=[hint, *ctx.messages], diagnostics=diagnostics, observations=obs)
 
 
 def _assemble(

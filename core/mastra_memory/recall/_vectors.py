@@ -13,6 +13,7 @@ from .._store import Store
 from ..embedding import EmbeddingMatrix
 from ..storage import _vectors as sql_vectors
 from ..storage._messages import VectorRows
+from ..storage._migrations import migrate
 from ..storage._vectors import VectorTable
 
 
@@ -47,8 +48,15 @@ def vector_table(s: Store) -> Generator[Request, Any, VectorTable]:
             f"{s.embedder.model_id!r} makes {dimension}-dimensional ones; use an embedder of dimension {existing}, "
             f"or move the table aside (ALTER TABLE … RENAME) so a new one is made"
         )
+    if not info["stats"]:  # a schema migrated by an older version: the statistics table comes first
+        yield from migrate(s.tables)
     table = VectorTable(s.tables.schema, name, dimension, info["extension_schema"])
-    if existing is None or info["functions"] != 2 or info["fts"] != 2:
+    if (
+        existing is None
+        or info["functions"] != 2
+        or info["fts"] != 2
+        or info["triggers"] != len(sql_vectors.STATS_TRIGGERS)
+    ):
         yield Begin()
         yield from query(*sql_vectors.lock(s.tables))
         ann = yield from query_one(*sql_vectors.ann_index_named(table))

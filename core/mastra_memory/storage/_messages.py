@@ -34,6 +34,12 @@ class VectorRows:
     contents: list[str]
     embeddings: list[str]
 
+    @classmethod
+    def none_for(cls, table: VectorTable | None) -> VectorRows | None:
+        """No new vectors, but the messages' old ones removed: for messages whose embedding
+        failed, so a stale vector of an edited text does not answer for it until backfill."""
+        return None if table is None else cls(table, [], [], [], [])
+
 
 @dataclass(frozen=True, slots=True)
 class MessageRow:

@@ -20,6 +20,7 @@ from psycopg import sql
 
 from .._plan import Begin, Commit, Plan, query, query_one
 from ._tables import Tables
+from ._vectors import stats_objects
 
 __all__ = ["MIGRATIONS", "Migration", "migrate"]
 
@@ -175,6 +176,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "Mastra memory tables and indexes (as @mastra/pg creates them)", _v1_mastra_tables),
     Migration(2, "mastra-memory helper function and resource index", _v2_helpers),
     Migration(3, "mastra-memory embedding backlog", _v3_embedding_backlog),
+    # Per-scope BM25 statistics, kept by triggers that recall/_vectors attaches to each vector table.
+    Migration(4, "mastra-memory recall statistics", stats_objects),
 )
 
 

@@ -1,0 +1,22 @@
+"""Hypothesis budgets for the reliability suite.
+
+``ci`` (the default) keeps the whole directory well under two minutes on a shared two-core
+machine; ``deep`` (``HYPOTHESIS_PROFILE=deep``) searches much harder for a local run. No deadline:
+every example talks to a real PostgreSQL, whose timing says nothing about correctness.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+_COMMON = {
+    "deadline": None,
+    "derandomize": False,
+    # The storage fixtures are per test, not per example: examples use fresh ids instead.
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+settings.register_profile("ci", max_examples=25, **_COMMON)  # type: ignore[arg-type]
+settings.register_profile("deep", max_examples=400, **_COMMON)  # type: ignore[arg-type]
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
