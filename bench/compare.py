@@ -10,8 +10,10 @@ From a fresh clone:
 
     python -m venv .venv && .venv/bin/pip install -e ".[bench]"   # the library + the Python peers
     (cd tests/interop && npm ci)                                 # Mastra's pinned npm packages (Node >= 20)
-    .venv/bin/python bench/compare.py                           # embedded PostgreSQL in a temp dir, ~2 min
+    .venv/bin/python bench/compare.py                           # embedded PostgreSQL in a temp dir
     .venv/bin/python bench/compare.py --dsn postgresql://… --json
+
+A default run takes about a minute on a quiet 2-core machine (75 to 115 s with the machine loaded).
 
 A peer that cannot run here (Node missing, a package not installed) is named with the reason, and
 the others go on.
@@ -21,14 +23,16 @@ Workload (deterministic, seed 42), per peer:
 - **append a turn** (a user message and an assistant reply) to a conversation thread, round robin;
 - **read the last 20 messages** of a random read thread of 200 (LangChain and LlamaIndex have no
   "last N" read: they fetch the whole history and the bench keeps its last 20).
-Peers are interleaved: each round runs a block of appends for every peer, then a block of reads,
-in an order rotated every round, so machine load falls on all of them alike. Latency is taken
+Peers are interleaved: each of 50 rounds runs a block of 10 appends for every peer, then a block of
+10 reads, in an order rotated every round, so machine load falls on all of them alike. Latency is taken
 around the library call (in Node for Mastra); messages/s = messages / time inside the calls.
 
 Then **semantic recall** on a few thousand messages (30 threads of 100, one resource), with the
 same deterministic 384-d embedder on both sides (mastra_memory.embedding.HashEmbedder and its JS
 twin tests/interop/embedder.mjs): our ``context(query=…)`` (vectors only, as Mastra; and hybrid,
-our default) against Mastra's ``recall({vectorSearchString, perPage: 0})``, top 5, ±2 neighbours.
+our default) against Mastra's ``recall({vectorSearchString, perPage: 0})``, top 5, ±2 neighbours,
+200 distinct queries in blocks of 10. Mastra twice: the instance that saved the messages, and a
+second instance on the same data (as after a restart), which behaves differently (see the docs).
 
 **Statements and round trips** are counted in a separate, untimed pass through a small proxy on
 a Unix socket (bench/compare_proxy.py) that reads the wire protocol, the same way for every driver:

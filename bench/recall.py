@@ -15,8 +15,8 @@ spread over 100 resources: ``res-big`` holds 1 % of the rows, ``res-small`` 0.1 
 share the rest, interleaved in time. The vector table's indexes are dropped before the load and
 rebuilt after it under the same names (``maintenance_work_mem`` raised; build times reported).
 Then ``context()`` in both resources with query vectors from ``SyntheticQueryEmbedder``, and the
-search function ``context()`` calls (an exact scan for a scope of up to ``exact_scan_rows(dim)``
-vector rows, HNSW with iterative scan above) against an exact scan of the resource.
+search function ``context()`` calls (an exact scan for a small scope, HNSW with iterative scan for
+a big one: ``storage._vectors.exact_search``) against an exact scan of the resource.
 
 Statements are counted on the client (every ``execute``), as in bench/turns.py.
 
@@ -50,7 +50,7 @@ from turns import FILLER, TOPICS, CountingCursor, Rng, sentence
 from mastra_memory import Memory, MemoryConfig, Message, SemanticRecall
 from mastra_memory._connect import configure_connection
 from mastra_memory.embedding import HashEmbedder, LocalEmbedder
-from mastra_memory.storage._vectors import exact_scan_rows, table_name
+from mastra_memory.storage._vectors import EXACT_SCAN_K, table_name
 
 RESOURCE = "bench-user"
 TOP_K, MESSAGE_RANGE = 5, 2
@@ -411,7 +411,7 @@ def workload_b(
     for resource in (BIG, SMALL):
         part: dict[str, Any] = {
             "rows": counts[resource],
-            "search": "exact" if counts[resource] <= exact_scan_rows(dim) else "hnsw",
+            "search": "exact" if counts[resource] ** 2 <= EXACT_SCAN_K * n else "hnsw",
         }
         qv = unit_vectors(gen, calls + agreement + 10, dim)
         if centroids is not None:  # queries from the data's distribution: a random centroid plus noise

@@ -17,7 +17,7 @@ import asyncio
 import os
 import threading
 import weakref
-from typing import Any
+from typing import Any, Literal
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
 from llama_index.core.bridge.pydantic import PrivateAttr
@@ -54,9 +54,12 @@ class MastraMemory(BaseMemory):
     process, and per event loop for async) on the DSN in the environment variable ``dsn_env``.
     The last two survive serialisation; the DSN itself (and its password) is never stored.
 
-    - ``get``/``aget(input=None)``: one ``context()`` round trip. The recall query is ``input``,
-      else the newest user message this object put (agents put the user's message just before
-      their first ``aget``); with neither, history and working memory are returned without recall.
+    - ``get``/``aget(input=None)``: one ``context()`` round trip. Memory (working memory, other
+      threads' recall) comes first as one system message, or, with ``insert_method="user"``, in
+      front of the newest user message (for models that take one system message only). The
+      recall query is ``input``, else the newest user message this object put (agents put the
+      user's message just before their first ``aget``); with neither, history and working memory
+      are returned without recall.
     - ``put``/``aput``, ``put_messages``/``aput_messages`` (one statement per batch), ``set``,
       ``reset`` (deletes the thread's messages, keeps the thread) and ``get_all`` go through
       :class:`MastraChatStore`.
@@ -73,6 +76,7 @@ class MastraMemory(BaseMemory):
     last_messages: int | None = None
     top_k: int | None = None
     title: str = ""
+    insert_method: Literal["system", "user"] = "system"
     _memory: Memory | None = PrivateAttr(default=None)
     _async_memory: AsyncMemory | None = PrivateAttr(default=None)
     _query: str | None = PrivateAttr(default=None)
@@ -177,8 +181,17 @@ class MastraMemory(BaseMemory):
     # ------------------------------------------------------------------ reads
 
     def _render(self, context: MemoryContext) -> list[ChatMessage]:
-        out = [ChatMessage(role=MessageRole.SYSTEM, content="\n\n".join(context.system))] if context.system else []
-        return out + from_mastra(context.messages)
+        history = from_mastra(context.messages)
+        if not context.system:
+            return history
+        text = "\n\n".join(context.system)
+        if self.insert_method == "user":  # like LlamaIndex's InsertMethod.USER: in front of the newest user turn
+            for message in reversed(history):
+                if message.role == MessageRole.USER:
+                    message.blocks.insert(0, TextBlock(text=text + "\n\n"))
+                    return history
+            return [*history, ChatMessage(role=MessageRole.USER, content=text)]
+        return [ChatMessage(role=MessageRole.SYSTEM, content=text), *history]
 
     def _query_for(self, input: str | None) -> str | None:
         return input if input else self._query

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias
@@ -140,8 +140,8 @@ def _setup(auth: AuthContext) -> sql.Composed:
         sql.SQL("coalesce(current_setting({}, true), '')").format(sql.Literal(n)) for n in _LEGACY_SETTINGS
     )
     return sql.SQL(
-        "BEGIN; SELECT {sets}; SELECT current_user::text AS role, current_setting('request.jwt.claims', true) AS claims,"
-        " {legacy} AS legacy"
+        "BEGIN; SELECT {sets};"
+        " SELECT current_user::text AS role, current_setting('request.jwt.claims', true) AS claims, {legacy} AS legacy"
     ).format(sets=sql.SQL(", ").join(sets), legacy=legacy)
 
 
@@ -230,15 +230,11 @@ async def acting_as_async(conn: psycopg.AsyncConnection[Any], auth: AuthContext)
 
 def _rollback(conn: psycopg.Connection[Any]) -> None:
     if not conn.closed:
-        try:
+        with suppress(psycopg.Error):  # the original error is the one to report; the pool drops a broken connection
             conn.rollback()
-        except psycopg.Error:  # the original error is the one to report; the pool discards a broken connection
-            pass
 
 
 async def _rollback_async(conn: psycopg.AsyncConnection[Any]) -> None:
     if not conn.closed:
-        try:
+        with suppress(psycopg.Error):  # as above
             await conn.rollback()
-        except psycopg.Error:  # as above
-            pass

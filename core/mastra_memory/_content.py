@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from ._errors import InvalidInputError
+from ._validate import check_json_depth, check_json_number
 
 __all__ = ["MessageContent", "Part"]
 
@@ -125,13 +126,28 @@ def encode_content(content: MessageContent) -> str:
     Raises:
         InvalidInputError: the content is not JSON-serialisable (e.g. a lone surrogate).
     """
+    data = content.to_dict()
+    _check_numbers(data, "content")  # orjson would write NaN as null: a silent change, not a round trip
     try:
-        return orjson.dumps(content.to_dict()).decode()
+        return orjson.dumps(data).decode()
     except TypeError as exc:  # orjson raises JSONEncodeError, a TypeError subclass
         raise InvalidInputError(
             f"message content cannot be stored as JSON ({exc}); text must be valid Unicode "
             "(no lone surrogates) and values JSON types"
         ) from exc
+
+
+def _check_numbers(value: Any, where: str, depth: int = 0) -> None:
+    if isinstance(value, Mapping):
+        check_json_depth(depth, where)
+        for key, item in value.items():
+            _check_numbers(item, f"{where}.{key}", depth + 1)
+    elif isinstance(value, list | tuple):
+        check_json_depth(depth, where)
+        for i, item in enumerate(value):
+            _check_numbers(item, f"{where}[{i}]", depth + 1)
+    else:
+        check_json_number(value, where)
 
 
 def decode_content(raw: str, row_type: str) -> tuple[MessageContent, str | None]:

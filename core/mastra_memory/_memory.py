@@ -12,8 +12,8 @@ import psycopg_pool
 
 from ._auth import AuthContext
 from ._config import MemoryConfig
-from ._errors import AuthError
 from ._connect import OpenOnce, async_pool, open_async_pool, sync_pool
+from ._errors import AuthError
 from ._plan import Plan, T, run_async, run_sync
 from ._shell import AsyncRunner, Operations, SyncRunner
 from ._store import Store

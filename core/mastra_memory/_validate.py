@@ -9,6 +9,7 @@ and are refused everywhere.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -21,6 +22,9 @@ from ._errors import InvalidInputError
 _METADATA_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _MAX_KEY_LENGTH = 128
 _MAX_ID_LENGTH = 1024
+_MIN_INT, _MAX_INT = -(2**63), 2**64 - 1
+# orjson refuses more than 255 levels (with a bare TypeError); stop well before, with a clear error.
+MAX_JSON_DEPTH = 200
 
 
 def check_text(value: str, what: str, *, nul_ok: bool = False) -> str:
@@ -58,20 +62,40 @@ def check_ids(values: Any, what: str) -> list[str]:
     return [check_id(v, f"{what}[{i}]") for i, v in enumerate(values)]
 
 
-def _check_json(value: Any, what: str, nul_ok: bool) -> None:
+def check_json_number(value: Any, what: str) -> None:
+    """Numbers JSON can carry exactly: finite floats (orjson would write NaN as null) and integers
+    in the 64-bit range orjson writes (others would fail deep inside the encoder)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInputError(f"{what} is {value!r}, which JSON cannot hold; use a finite number or null")
+    if isinstance(value, int) and not isinstance(value, bool) and not _MIN_INT <= value <= _MAX_INT:
+        raise InvalidInputError(
+            f"{what} is an integer outside [-2**63, 2**64 - 1], which the JSON encoder cannot write; store it as text"
+        )
+
+
+def check_json_depth(depth: int, what: str) -> None:
+    if depth > MAX_JSON_DEPTH:
+        raise InvalidInputError(f"{what[:80]}… is nested more than {MAX_JSON_DEPTH} levels deep; flatten it")
+
+
+def _check_json(value: Any, what: str, nul_ok: bool, depth: int = 0) -> None:
     if isinstance(value, str):
         check_text(value, what, nul_ok=nul_ok)
     elif isinstance(value, Mapping):
+        check_json_depth(depth, what)
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidInputError(f"{what} has a non-string key {key!r}; JSON object keys are strings")
             check_text(key, f"{what} key {key[:40]!r}", nul_ok=nul_ok)
-            _check_json(item, f"{what}.{key}", nul_ok)
+            _check_json(item, f"{what}.{key}", nul_ok, depth + 1)
     elif isinstance(value, list | tuple):
+        check_json_depth(depth, what)
         for i, item in enumerate(value):
-            _check_json(item, f"{what}[{i}]", nul_ok)
+            _check_json(item, f"{what}[{i}]", nul_ok, depth + 1)
     elif value is not None and not isinstance(value, bool | int | float):
         raise InvalidInputError(f"{what} holds a {type(value).__name__}, which is not a JSON value")
+    else:
+        check_json_number(value, what)
 
 
 def check_metadata(value: Any, what: str = "metadata", *, nul_ok: bool = False) -> dict[str, Any]:
@@ -128,7 +152,10 @@ def to_utc(value: Any, what: str) -> datetime:
         raise InvalidInputError(f"{what} must be a datetime or ISO 8601 string, got {type(value).__name__}")
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError as exc:  # e.g. datetime.min with a positive offset: before year 1 in UTC
+        raise InvalidInputError(f"{what} is out of range once moved to UTC: {value!r}") from exc
 
 
 def to_utc_ms(value: Any, what: str) -> datetime:

@@ -232,3 +232,18 @@ async def test_we_read_and_extend_what_mastra_writes(mastra: Mastra, mem_factory
     assert [m.id for m in ctx.messages] == [CONTINUATION_ID]
     assert await mem.clear_observations("t-1", "alice") == 2
     assert await mastra(schema, [op("getObservationalMemory", threadId="t-1", resourceId="alice")]) == [None]
+
+
+async def test_mastra_reads_a_resource_scoped_record_we_write(mastra: Mastra, mem_factory: Any, schema: str) -> None:
+    model = ScriptedChatModel(observer_reply(["🔴 (09:00) User stated they speak Dutch"]))
+    mem = await mem_factory(schema, config=_om_config(model, scope="resource"))
+    await mem.create_thread("alice", thread_id="t-1")
+    await mem.save_messages([Message.user("Ik spreek Nederlands", id="m-1", thread_id="t-1")])
+    ours_record = (await mem.observe("t-1", "alice", force=True)).record
+    (theirs,) = await mastra(schema, [op("getObservationalMemory", threadId=None, resourceId="alice")])
+    assert theirs["id"] == ours_record.id
+    assert (theirs["scope"], theirs["threadId"], theirs["resourceId"]) == ("resource", None, "alice")
+    assert theirs["activeObservations"] == (
+        '<thread id="t-1">\nDate: May 1, 2025\n* 🔴 (09:00) User stated they speak Dutch\n</thread>'
+    )
+    assert theirs["config"]["scope"] == "resource"

@@ -99,6 +99,44 @@ async def test_one_round_trip_per_batch(pair: Pair) -> None:
     assert len(after) == len(rows) + 1  # a whole agent turn is one assistant row
 
 
+async def test_an_agent_turn_and_a_read_are_one_statement_each(pair: Pair) -> None:
+    """Counted at the driver: every statement goes through a cursor of the pool's connections."""
+    import psycopg
+    import psycopg_pool
+
+    from mastra_memory import AsyncMemory
+    from mastra_memory._connect import configure_async_connection
+
+    executed: list[str] = []
+
+    class CountingCursor(psycopg.AsyncCursor[Any]):
+        async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            executed.append(str(query)[:40])
+            return await super().execute(query, params, **kwargs)
+
+    pool = psycopg_pool.AsyncConnectionPool(
+        pair.dsn,
+        kwargs={"autocommit": True, "cursor_factory": CountingCursor},
+        configure=configure_async_connection,
+        min_size=1,
+        max_size=2,
+        open=False,
+    )
+    await pool.open(wait=True)
+    try:
+        memory = MastraMemory.from_defaults("t", "ada", async_memory=AsyncMemory(pool, schema=pair.schema))
+        await memory.aput(ChatMessage(role="user", content="first, creating the thread"))
+        executed.clear()
+        await memory.aput(ChatMessage(role="user", content="question"))
+        await memory.aput_messages(turn(1)[1:])  # FunctionAgent's end of turn
+        assert len(executed) == 2
+        executed.clear()
+        await memory.aget()
+        assert len(executed) == 1
+    finally:
+        await pool.close()
+
+
 @pytest.mark.parametrize("flavour", ["sync", "async"])
 async def test_recall_across_threads_of_one_resource_and_never_another(pair_factory: Any, flavour: str) -> None:
     pair = await pair_factory(config=recall_config(), embedder=HashEmbedder())
@@ -136,6 +174,14 @@ async def test_working_memory_is_the_system_message(pair_factory: Any) -> None:
     got = memory.get()
     assert got[0].role == MessageRole.SYSTEM and "Ada Lovelace" in (got[0].content or "")
     assert got[1:] == [ChatMessage(role="user", content="hi")]
+    # insert_method="user": the same text in front of the newest user turn, nothing stored changes.
+    as_user = MastraMemory.from_defaults("t", "ada", memory=pair.sync, insert_method="user")
+    got = as_user.get()
+    assert [m.role for m in got] == [MessageRole.USER]
+    assert "Ada Lovelace" in got[0].blocks[0].text and got[0].blocks[-1].text == "hi"  # type: ignore[union-attr]
+    assert as_user.get_all() == [ChatMessage(role="user", content="hi")]
+    with pytest.raises(ValueError, match="insert_method"):  # pydantic's ValidationError
+        MastraMemory.from_defaults("t", "ada", memory=pair.sync, insert_method="middle")
 
 
 async def test_serialises_without_secrets_and_reconnects_by_name_or_env(
@@ -154,6 +200,7 @@ async def test_serialises_without_secrets_and_reconnects_by_name_or_env(
         "last_messages": None,
         "top_k": None,
         "title": "",
+        "insert_method": "system",
         "class_name": "MastraMemory",
     }
     again = MastraMemory.from_dict(data)

@@ -6,6 +6,7 @@ Sync memories race from OS threads, async ones from tasks (``tests.storage._raw.
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -59,7 +60,7 @@ async def test_twenty_writers_on_one_thread_get_one_strict_order_all_readers_agr
     assert sorted(m.id for m in listed) == sorted(returned)
     # one strict order: times strictly increase, so no reader can order two messages differently
     times = [m.created_at for m in listed]
-    assert all(a < b for a, b in zip(times, times[1:])), "two messages share a time"
+    assert all(a < b for a, b in itertools.pairwise(times)), "two messages share a time"
     # a turn is never split by another writer's, and each writer's turns keep their own order
     for i in range(0, len(texts), 2):
         assert texts[i].endswith(" q") and texts[i + 1] == texts[i][:-2] + " a"
@@ -271,11 +272,11 @@ def test_concurrent_embedded_start_ups_share_one_server(tmp_path: Path) -> None:
 
 async def test_readers_during_writes_never_see_a_half_saved_turn(mem: Any) -> None:
     """A turn is one statement: a reader sees both of its messages or neither."""
-    await mem.create_thread("ada", thread_id="t")
+    await mem.create_thread("ada", thread_id="shared")
     seen: list[list[str]] = []
 
     def read_loop(n: int) -> list[Any]:
-        return [(lambda m: m.list_messages("t", per_page=None)) for _ in range(n)]
+        return [(lambda m: m.list_messages("shared", per_page=None)) for _ in range(n)]
 
     writers = [writer(w) for w in range(6)]
     results = await concurrently(mem, [*writers, read_loop(15), read_loop(15)])

@@ -8,6 +8,12 @@ a non-superuser login with BYPASSRLS that may become every API role, like Supaba
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -18,7 +24,7 @@ import psycopg
 import psycopg_pool
 import pytest
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from mastra_memory import AsyncMemory, AuthContext, Memory, MemoryConfig
 from mastra_memory._connect import configure_async_connection, configure_connection
@@ -79,10 +85,89 @@ def recall_config() -> MemoryConfig:
     return MemoryConfig(semantic_recall=True)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pgbouncer_binary() -> str | None:
+    found = shutil.which("pgbouncer")
+    return found or next((p for p in ("/usr/sbin/pgbouncer", "/usr/bin/pgbouncer") if os.path.exists(p)), None)
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(supa: Supa) -> Iterator[str]:
+    """A real PgBouncer in transaction mode in front of the test database; yields its DSN.
+
+    One server connection (``default_pool_size = 1``) serves every client, so any session state
+    one operation left behind would reach the next one. Skipped only when PgBouncer is not
+    installed (``apt-get install -y pgbouncer``; scripts/test.sh does it as root), failed under CI.
+    """
+    binary = pgbouncer_binary()
+    if binary is None:
+        message = "pgbouncer is not installed: run `apt-get install -y pgbouncer` (scripts/test.sh does as root)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    server = conninfo_to_dict(supa.admin)
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="mm-pgbouncer-") as tmp:
+        os.chmod(tmp, 0o755)  # PgBouncer may run as another user (below)
+        users = os.path.join(tmp, "users.txt")
+        with open(users, "w") as f:
+            f.write('"mm_supabase_admin" ""\n"postgres" ""\n')
+        ini = os.path.join(tmp, "pgbouncer.ini")
+        with open(ini, "w") as f:
+            f.write(
+                f"[databases]\n{supa.database} = host={server['host']} port={server.get('port') or 5432}"
+                f" dbname={supa.database}\n"
+                f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+                f"auth_type = trust\nauth_file = {users}\npool_mode = transaction\ndefault_pool_size = 1\n"
+                "max_client_conn = 100\nignore_startup_parameters = extra_float_digits\n"
+            )
+        for path in (users, ini):
+            os.chmod(path, 0o644)
+        # PgBouncer refuses to run as root; the embedded server runs as "pgserver" then, so do we.
+        command = [binary, ini] + (["-u", "pgserver"] if os.geteuid() == 0 else [])
+        log = open(os.path.join(tmp, "pgbouncer.log"), "w")  # noqa: SIM115 - closed below
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        dsn = make_conninfo(host="127.0.0.1", port=port, dbname=supa.database, user="mm_supabase_admin")
+        try:
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    with psycopg.connect(dsn, connect_timeout=2, prepare_threshold=None) as conn:
+                        conn.execute("SELECT 1")
+                    break
+                except psycopg.OperationalError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        log.flush()
+                        with open(os.path.join(tmp, "pgbouncer.log")) as f:
+                            pytest.fail(f"pgbouncer did not start: {f.read()}")
+                    time.sleep(0.1)
+            yield dsn
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+            log.close()
+
+
+@pytest.fixture(scope="module", params=["direct", "pgbouncer"])
+def admin_dsn(request: pytest.FixtureRequest, supa: Supa) -> str:
+    """The admin login, straight to PostgreSQL or through PgBouncer in transaction mode."""
+    return str(request.getfixturevalue("pgbouncer")) if request.param == "pgbouncer" else supa.admin
+
+
+def pool_kwargs() -> dict[str, Any]:
+    # Prepared statements off: a transaction pooler cannot keep them (as on Supabase's port 6543).
+    return {"autocommit": True, "prepare_threshold": None}
+
+
 @pytest.fixture(scope="module")
-def admin_pool(supa: Supa) -> Iterator[psycopg_pool.ConnectionPool[Any]]:
+def admin_pool(admin_dsn: str) -> Iterator[psycopg_pool.ConnectionPool[Any]]:
     pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(
-        supa.admin, kwargs={"autocommit": True}, configure=configure_connection, min_size=1, max_size=4, open=False
+        admin_dsn, kwargs=pool_kwargs(), configure=configure_connection, min_size=1, max_size=4, open=False
     )
     pool.open(wait=True)
     yield pool
@@ -90,10 +175,10 @@ def admin_pool(supa: Supa) -> Iterator[psycopg_pool.ConnectionPool[Any]]:
 
 
 @pytest.fixture(scope="module")
-async def admin_async_pool(supa: Supa) -> AsyncIterator[psycopg_pool.AsyncConnectionPool[Any]]:
+async def admin_async_pool(admin_dsn: str) -> AsyncIterator[psycopg_pool.AsyncConnectionPool[Any]]:
     pool: psycopg_pool.AsyncConnectionPool[Any] = psycopg_pool.AsyncConnectionPool(
-        supa.admin,
-        kwargs={"autocommit": True},
+        admin_dsn,
+        kwargs=pool_kwargs(),
         configure=configure_async_connection,
         min_size=1,
         max_size=4,
@@ -146,20 +231,6 @@ def memory_of(
         return Awaitably(Memory(admin_pool, schema=schema or supa_schema, config=config, embedder=embedder))
 
     return make
-
-
-@pytest.fixture(params=["sync", "async"])
-async def base(
-    request: pytest.FixtureRequest,
-    supa_schema: str,
-    admin_pool: psycopg_pool.ConnectionPool[Any],
-    admin_async_pool: psycopg_pool.AsyncConnectionPool[Any],
-) -> Any:
-    """A memory on the migrated schema, not yet bound to anyone (bind it with ``with_auth``)."""
-    embedder = HashEmbedder(DIMENSION)
-    if request.param == "async":
-        return AsyncMemory(admin_async_pool, schema=supa_schema, config=recall_config(), embedder=embedder)
-    return Awaitably(Memory(admin_pool, schema=supa_schema, config=recall_config(), embedder=embedder))
 
 
 def empty_schema(dsn: str, schema: str) -> None:

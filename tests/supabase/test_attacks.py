@@ -11,13 +11,15 @@ import pytest
 
 from mastra_memory import (
     AuthContext,
+    MemoryConfig,
     Message,
     MessageUpdate,
     NotFoundError,
     OwnershipError,
     PermissionDeniedError,
+    SemanticRecall,
+    WorkingMemory,
 )
-from mastra_memory import MemoryConfig, SemanticRecall, WorkingMemory
 
 from .conftest import USER_A, USER_B, Supa, empty_schema
 
@@ -42,9 +44,7 @@ async def world(memory_of: Any, supa: Supa, supa_schema: str) -> dict[str, Any]:
     a, b = base.with_auth(AuthContext.user(USER_A)), base.with_auth(AuthContext.user(USER_B))
     ta = await a.create_thread(USER_A, title="A's plans", metadata={"secret": A_SECRET})
     tb = await b.create_thread(USER_B, title="B's plans")
-    saved_a = await a.save_messages(
-        [Message.user(f"{A_SECRET} number {n}", thread_id=ta.id) for n in range(3)]
-    )
+    saved_a = await a.save_messages([Message.user(f"{A_SECRET} number {n}", thread_id=ta.id) for n in range(3)])
     await b.save_messages([Message.user(B_SECRET, thread_id=tb.id)])
     await a.update_working_memory(ta.id, USER_A, working_memory=f"# A\n{A_SECRET}")
     await thread_scoped.with_auth(AuthContext.user(USER_A)).update_working_memory(

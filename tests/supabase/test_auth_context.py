@@ -10,7 +10,7 @@ import psycopg
 import psycopg_pool
 import pytest
 
-from mastra_memory import AsyncMemory, AuthContext, AuthError, Memory
+from mastra_memory import AsyncMemory, AuthContext, AuthError, Memory, PermissionDeniedError
 from mastra_memory._connect import configure_async_connection, configure_connection
 
 from .conftest import USER_A, USER_B, Supa, empty_schema
@@ -19,7 +19,12 @@ from .conftest import USER_A, USER_B, Supa, empty_schema
 def test_a_user_context_carries_subject_role_and_extra_claims() -> None:
     ctx = AuthContext.user(USER_A, claims={"email": "a@example.com", "aud": "authenticated"})
     assert ctx.role == "authenticated" and ctx.subject == USER_A
-    assert dict(ctx.claims) == {"sub": USER_A, "role": "authenticated", "email": "a@example.com", "aud": "authenticated"}
+    assert dict(ctx.claims) == {
+        "sub": USER_A,
+        "role": "authenticated",
+        "email": "a@example.com",
+        "aud": "authenticated",
+    }
 
 
 def test_contexts_are_immutable() -> None:
@@ -75,8 +80,7 @@ def _single_pool(dsn: str) -> psycopg_pool.ConnectionPool[Any]:
 
 def _session_state(conn: psycopg.Connection[Any]) -> tuple[Any, ...]:
     row = conn.execute(
-        "SELECT current_user::text, current_setting('request.jwt.claims', true),"
-        " current_setting('role'), auth.uid()"
+        "SELECT current_user::text, current_setting('request.jwt.claims', true), current_setting('role'), auth.uid()"
     ).fetchone()
     assert row is not None
     return tuple(row)
@@ -90,7 +94,7 @@ def test_no_role_or_claim_survives_on_the_pooled_connection(supa: Supa, supa_sch
         thread = a.create_thread(USER_A, title="mine")
         with pool.connection() as conn:  # the very connection the operation used (max_size=1)
             assert _session_state(conn) == ("mm_supabase_admin", "", "none", None)
-        with pytest.raises(Exception):  # noqa: B017 - any refusal; what matters is the state after it
+        with pytest.raises(PermissionDeniedError):
             memory.with_auth(AuthContext.user(USER_B)).save_thread(thread.id, USER_A, title="x")
         with pool.connection() as conn:
             assert _session_state(conn) == ("mm_supabase_admin", "", "none", None)
@@ -100,7 +104,12 @@ def test_no_role_or_claim_survives_on_the_pooled_connection(supa: Supa, supa_sch
 async def test_no_role_or_claim_survives_on_the_pooled_async_connection(supa: Supa, supa_schema: str) -> None:
     empty_schema(supa.superuser, supa_schema)
     pool: psycopg_pool.AsyncConnectionPool[Any] = psycopg_pool.AsyncConnectionPool(
-        supa.admin, kwargs={"autocommit": True}, configure=configure_async_connection, min_size=1, max_size=1, open=False
+        supa.admin,
+        kwargs={"autocommit": True},
+        configure=configure_async_connection,
+        min_size=1,
+        max_size=1,
+        open=False,
     )
     async with pool:
         a = AsyncMemory(pool, schema=supa_schema).with_auth(AuthContext.user(USER_A))
@@ -157,5 +166,22 @@ def test_a_view_leaves_the_pool_open_when_closed(supa: Supa, supa_schema: str) -
         with memory.with_auth(AuthContext.user(USER_A)) as view:
             view.list_threads()
         assert memory.list_threads() is not None  # the owner's pool still works
+    finally:
+        memory.close()
+
+
+def test_through_pgbouncer_the_next_client_finds_no_role_or_claim(supa: Supa, supa_schema: str, pgbouncer: str) -> None:
+    # PgBouncer in transaction mode with one server connection: whatever an operation left on it,
+    # the next client (a different client connection) would inherit.
+    empty_schema(supa.superuser, supa_schema)
+    memory = Memory.connect(pgbouncer, schema=supa_schema, migrate=False, prepare=False, min_size=1, max_size=2)
+    try:
+        a = memory.with_auth(AuthContext.user(USER_A))
+        thread = a.create_thread(USER_A, title="mine")
+        assert [t.id for t in a.list_threads().threads] == [thread.id]
+        with psycopg.connect(pgbouncer, autocommit=True, prepare_threshold=None) as other:
+            assert _session_state(other) == ("mm_supabase_admin", "", "none", None)
+            assert other.execute("SELECT count(*) FROM pg_prepared_statements").fetchone() == (0,)
+        assert memory.with_auth(AuthContext.user(USER_B)).list_threads().threads == []
     finally:
         memory.close()

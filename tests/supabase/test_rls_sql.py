@@ -28,7 +28,7 @@ NOW = "now()::timestamp"
 
 @contextmanager
 def acting(dsn: str, auth: AuthContext) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(dsn, autocommit=True) as conn, acting_as(conn, auth):
+    with psycopg.connect(dsn, autocommit=True, prepare_threshold=None) as conn, acting_as(conn, auth):
         yield conn
 
 
@@ -61,10 +61,7 @@ def message_row(row_id: str, thread: str, resource: str | None) -> str:
 
 def vector_row(vector_id: str, message: str, thread: str, resource: str, text: str) -> str:
     meta = f'{{"message_id":"{message}","thread_id":"{thread}","resource_id":"{resource}","content":"{text}"}}'
-    return (
-        f"INSERT INTO @s.{VECTORS} (vector_id, embedding, metadata)"
-        f" VALUES ('{vector_id}', '{vec(text)}', '{meta}')"
-    )
+    return f"INSERT INTO @s.{VECTORS} (vector_id, embedding, metadata) VALUES ('{vector_id}', '{vec(text)}', '{meta}')"
 
 
 def seed(owner: str, tag: str) -> list[str]:
@@ -87,9 +84,9 @@ def seed(owner: str, tag: str) -> list[str]:
 # Per table: how to pick A's rows, and a harmless SET for updates.
 A_ROWS = {
     "mastra_threads": ("id = 'tA'", "title = title"),
-    "mastra_resources": (f"id = '{USER_A}'", '"workingMemory" = \'pwned\''),
+    "mastra_resources": (f"id = '{USER_A}'", "\"workingMemory\" = 'pwned'"),
     "mastra_messages": ("thread_id = 'tA'", "content = content"),
-    "mastra_observational_memory": ("\"threadId\" = 'tA'", '"activeObservations" = \'pwned\''),
+    "mastra_observational_memory": ("\"threadId\" = 'tA'", "\"activeObservations\" = 'pwned'"),
     "mastra_memory_embedding_backlog": ("message_id = 'mA'", "queued_at = now()"),
     VECTORS: ("metadata->>'thread_id' = 'tA'", "namespace = namespace"),
     "mastra_memory_recall_stats": (f"scope_id IN ('tA', '{USER_A}')", "docs = docs"),
@@ -134,16 +131,16 @@ def test_every_table_of_the_schema_is_in_the_matrix(supa: Supa, seeded: str) -> 
 
 
 @pytest.mark.parametrize("table", sorted(A_ROWS))
-def test_b_reads_updates_and_deletes_none_of_a_rows(supa: Supa, seeded: str, table: str) -> None:
+def test_b_reads_updates_and_deletes_none_of_a_rows(supa: Supa, admin_dsn: str, seeded: str, table: str) -> None:
     where, change = A_ROWS[table]
     with psycopg.connect(supa.superuser) as conn:
         before = conn.execute(q(seeded, f"SELECT count(*) FROM @s.{table} WHERE {where}")).fetchone()
     assert before is not None and before[0] > 0  # A's rows are there to attack
     if table == "mastra_memory_migrations":  # not the users' business at all
-        with pytest.raises(psycopg.errors.InsufficientPrivilege), acting(supa.admin, AuthContext.user(USER_B)) as c:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), acting(admin_dsn, AuthContext.user(USER_B)) as c:
             c.execute(q(seeded, f"SELECT count(*) FROM @s.{table}"))
         return
-    with acting(supa.admin, AuthContext.user(USER_B)) as conn:
+    with acting(admin_dsn, AuthContext.user(USER_B)) as conn:
         assert conn.execute(q(seeded, f"SELECT count(*) FROM @s.{table} WHERE {where}")).fetchone() == (0,)
         if table == "mastra_memory_recall_stats":  # read-only to users
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -155,7 +152,7 @@ def test_b_reads_updates_and_deletes_none_of_a_rows(supa: Supa, seeded: str, tab
         assert conn.execute(q(seeded, f"SELECT count(*) FROM @s.{table} WHERE {where}")).fetchone() == before
 
 
-def test_users_see_their_own_rows_of_each_table(supa: Supa, seeded: str) -> None:
+def test_users_see_their_own_rows_of_each_table(supa: Supa, admin_dsn: str, seeded: str) -> None:
     mine = {
         "mastra_threads": "id = 'tB'",
         "mastra_resources": f"id = '{USER_B}'",
@@ -165,7 +162,7 @@ def test_users_see_their_own_rows_of_each_table(supa: Supa, seeded: str) -> None
         VECTORS: "metadata->>'thread_id' = 'tB'",
         "mastra_memory_recall_stats": f"scope_id IN ('tB', '{USER_B}')",
     }
-    with acting(supa.admin, AuthContext.user(USER_B)) as conn:
+    with acting(admin_dsn, AuthContext.user(USER_B)) as conn:
         for table, where in mine.items():
             total = conn.execute(q(seeded, f"SELECT count(*) FROM @s.{table}")).fetchone()
             own = conn.execute(q(seeded, f"SELECT count(*) FROM @s.{table} WHERE {where}")).fetchone()
@@ -196,12 +193,12 @@ INSERTS_AS_A = {
 
 
 @pytest.mark.parametrize("attack", sorted(INSERTS_AS_A))
-def test_b_cannot_insert_as_a_or_attach_to_a_thread(supa: Supa, seeded: str, attack: str) -> None:
-    with pytest.raises(psycopg.errors.InsufficientPrivilege), acting(supa.admin, AuthContext.user(USER_B)) as conn:
+def test_b_cannot_insert_as_a_or_attach_to_a_thread(supa: Supa, admin_dsn: str, seeded: str, attack: str) -> None:
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), acting(admin_dsn, AuthContext.user(USER_B)) as conn:
         conn.execute(q(seeded, INSERTS_AS_A[attack]))
 
 
-def test_b_cannot_move_own_rows_to_a(supa: Supa, seeded: str) -> None:
+def test_b_cannot_move_own_rows_to_a(supa: Supa, admin_dsn: str, seeded: str) -> None:
     moves = [
         f"UPDATE @s.mastra_threads SET \"resourceId\" = '{USER_A}' WHERE id = 'tB'",
         "UPDATE @s.mastra_messages SET thread_id = 'tA' WHERE id = 'mB'",
@@ -211,43 +208,45 @@ def test_b_cannot_move_own_rows_to_a(supa: Supa, seeded: str) -> None:
         f"UPDATE @s.{VECTORS} SET metadata = metadata || '{{\"resource_id\":\"{USER_A}\"}}' WHERE vector_id = 'vB'",
     ]
     for move in moves:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege), acting(
-            supa.admin, AuthContext.user(USER_B)
-        ) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), acting(admin_dsn, AuthContext.user(USER_B)) as conn:
             conn.execute(q(seeded, move))
 
 
-def test_vector_search_functions_return_only_the_callers_rows(supa: Supa, seeded: str) -> None:
+def test_vector_search_functions_return_only_the_callers_rows(supa: Supa, admin_dsn: str, seeded: str) -> None:
     fn = f"mastra_memory_search_{VECTORS}_resource"
     query = q(seeded, f"SELECT message_id FROM @s.{fn}(%s::extensions.vector, %s, 10)")
-    with acting(supa.admin, AuthContext.user(USER_B)) as conn:
+    with acting(admin_dsn, AuthContext.user(USER_B)) as conn:
         assert conn.execute(query, (vec("secret of A"), USER_A)).fetchall() == []
         assert conn.execute(query, (vec("secret of A"), USER_B)).fetchall() == [("mB",)]
         thread_fn = q(seeded, f"SELECT message_id FROM @s.mastra_memory_search_{VECTORS}_thread(%s, %s, 10)")
         assert conn.execute(thread_fn, (vec("secret of A"), "tA")).fetchall() == []
         # An unfiltered nearest-neighbour query over the whole table sees B's rows only.
         everything = conn.execute(
-            q(seeded, f"SELECT vector_id FROM @s.{VECTORS} ORDER BY embedding OPERATOR(extensions.<=>) %s::extensions.vector LIMIT 10"),
+            q(
+                seeded,
+                f"SELECT vector_id FROM @s.{VECTORS}"
+                " ORDER BY embedding OPERATOR(extensions.<=>) %s::extensions.vector LIMIT 10",
+            ),
             (vec("secret of A"),),
         ).fetchall()
         assert everything == [("vB",)]
-    with acting(supa.admin, AuthContext.user(USER_A)) as conn:
+    with acting(admin_dsn, AuthContext.user(USER_A)) as conn:
         assert conn.execute(query, (vec("secret of A"), USER_A)).fetchall() == [("mA",)]
 
 
 @pytest.mark.parametrize("table", sorted(A_ROWS))
-def test_anon_is_refused_every_table(supa: Supa, seeded: str, table: str) -> None:
-    with pytest.raises(psycopg.errors.InsufficientPrivilege), acting(supa.admin, AuthContext.anonymous()) as conn:
+def test_anon_is_refused_every_table(supa: Supa, admin_dsn: str, seeded: str, table: str) -> None:
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), acting(admin_dsn, AuthContext.anonymous()) as conn:
         conn.execute(q(seeded, f"SELECT 1 FROM @s.{table} LIMIT 1"))
 
 
-def test_anon_cannot_call_our_functions(supa: Supa, seeded: str) -> None:
-    with pytest.raises(psycopg.errors.InsufficientPrivilege), acting(supa.admin, AuthContext.anonymous()) as conn:
+def test_anon_cannot_call_our_functions(supa: Supa, admin_dsn: str, seeded: str) -> None:
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), acting(admin_dsn, AuthContext.anonymous()) as conn:
         conn.execute(q(seeded, "SELECT @s.mastra_memory_may_use_thread('tA')"))
 
 
-def test_service_role_sees_every_row(supa: Supa, seeded: str) -> None:
-    with acting(supa.admin, AuthContext.service()) as conn:
+def test_service_role_sees_every_row(supa: Supa, admin_dsn: str, seeded: str) -> None:
+    with acting(admin_dsn, AuthContext.service()) as conn:
         for table in A_ROWS:
             if table == "mastra_memory_migrations":
                 continue
@@ -256,31 +255,37 @@ def test_service_role_sees_every_row(supa: Supa, seeded: str) -> None:
             assert count is not None and count[0] > 0, table
 
 
-def test_membership_shares_a_resource_with_its_members_only(supa: Supa) -> None:
+def test_membership_shares_a_resource_with_its_members_only(supa: Supa, admin_dsn: str) -> None:
     schema = fresh_schema()
     try:
         apply_migration(supa.admin, schema, dimension=None, membership=True)
         apply_migration(supa.admin, schema, dimension=None, membership=True)
         members = sql.Identifier(schema, MEMBERS_TABLE)
-        with acting(supa.admin, AuthContext.service()) as conn:
-            conn.execute(sql.SQL("INSERT INTO {} (resource_id, user_id) VALUES ('org-1', %s)").format(members), (USER_A,))
+        with acting(admin_dsn, AuthContext.service()) as conn:
             conn.execute(
-                q(schema, 'INSERT INTO @s.mastra_threads (id, "resourceId", title, "createdAt", "updatedAt")'
-                  f" VALUES ('t-org', 'org-1', 'org plans', {NOW}, {NOW})")
+                sql.SQL("INSERT INTO {} (resource_id, user_id) VALUES ('org-1', %s)").format(members), (USER_A,)
             )
-        with acting(supa.admin, AuthContext.user(USER_A)) as conn:
+            conn.execute(
+                q(
+                    schema,
+                    'INSERT INTO @s.mastra_threads (id, "resourceId", title, "createdAt", "updatedAt")'
+                    f" VALUES ('t-org', 'org-1', 'org plans', {NOW}, {NOW})",
+                )
+            )
+        with acting(admin_dsn, AuthContext.user(USER_A)) as conn:
             assert conn.execute(q(schema, "SELECT id FROM @s.mastra_threads")).fetchall() == [("t-org",)]
             conn.execute(q(schema, message_row("m-org", "t-org", "org-1")))
-        with acting(supa.admin, AuthContext.user(USER_B)) as conn:
+        with acting(admin_dsn, AuthContext.user(USER_B)) as conn:
             assert conn.execute(q(schema, "SELECT count(*) FROM @s.mastra_threads")).fetchone() == (0,)
             assert conn.execute(q(schema, "SELECT count(*) FROM @s.mastra_messages")).fetchone() == (0,)
         for attack in (
             sql.SQL("INSERT INTO {} (resource_id, user_id) VALUES ('org-1', %s)").format(members),
             q(schema, message_row("m-b", "t-org", "org-1")),
         ):
-            with pytest.raises(psycopg.errors.InsufficientPrivilege), acting(
-                supa.admin, AuthContext.user(USER_B)
-            ) as conn:
+            with (
+                pytest.raises(psycopg.errors.InsufficientPrivilege),
+                acting(admin_dsn, AuthContext.user(USER_B)) as conn,
+            ):
                 conn.execute(attack, (USER_B,) if "mastra_memory_members" in attack.as_string() else None)
     finally:
         drop_schema(supa.superuser, schema)

@@ -43,6 +43,8 @@ class State:
     thread_om: dict[str, Any]
     thread_title: str | None
     unobserved: list[Message] = field(default_factory=list)
+    observed: list[Message] = field(default_factory=list)
+    """Messages observed by this plan so far (they left ``unobserved``)."""
 
     @property
     def cursor(self) -> dict[str, Any] | None:
@@ -115,13 +117,25 @@ def _wrap(cfg: ObservationalMemory, existing: str, new: str, thread_id: str, las
     return f"{existing}{boundary(last_observed_at)}{new}" if existing.strip() else new
 
 
+def _oldest_within(messages: list[Message], budget: int) -> list[Message]:
+    """The oldest messages whose tokens fit ``budget`` (at least one): one Observer batch."""
+    batch: list[Message] = []
+    for message in messages:
+        if batch and messages_tokens([*batch, message]) > budget:
+            break
+        batch.append(message)
+    return batch
+
+
 def observe_cycle(
-    s: Store, cfg: ObservationalMemory, thread_id: str, resource_id: str, state: State
+    s: Store, cfg: ObservationalMemory, thread_id: str, resource_id: str, state: State, *, budget: int
 ) -> Plan[ObservationRecord]:
-    """Run the Observer over ``state.unobserved`` and store the result (one transaction)."""
-    messages = [m for m in state.unobserved if m.created_at is not None and m.id is not None]
-    if not messages:
+    """Run the Observer over the oldest unobserved messages (at most ``budget`` tokens) and store
+    the result in one transaction; ``state`` then reflects what was written."""
+    usable = [m for m in state.unobserved if m.created_at is not None and m.id is not None]
+    if not usable:
         raise InvalidInputError("there are no unobserved messages to observe")
+    messages = _oldest_within(usable, budget)
     previous = state.record.observations if state.record else ""
     pending = messages_tokens(messages)
 
@@ -173,7 +187,29 @@ def observe_cycle(
     yield Commit()
     assert row is not None
     state.thread_om = {**state.thread_om, **update}
-    return record_from_row(row)
+    state.record = record_from_row(row)
+    done = {m.id for m in messages}
+    state.observed += messages
+    state.unobserved = [m for m in state.unobserved if m.id not in done]
+    return state.record
+
+
+MAX_CYCLES = 5  # Observer batches per call; a bigger backlog is worked off over the next calls
+
+
+def observe_due(
+    s: Store, cfg: ObservationalMemory, thread_id: str, resource_id: str, state: State, *, force: bool = False
+) -> Plan[None]:
+    """Observe while the unobserved messages reach the threshold (with ``force``: at least once),
+    in batches of at most twice the threshold, so a long backlog (OM switched on for an old
+    thread) never becomes one huge Observer prompt. Progress stays in ``state`` if a batch fails."""
+    for _ in range(MAX_CYCLES):
+        if not state.unobserved:
+            return
+        threshold = cfg.threshold(state.record.observation_tokens if state.record else 0)
+        if messages_tokens(state.unobserved) < threshold and not (force and not state.observed):
+            return
+        yield from observe_cycle(s, cfg, thread_id, resource_id, state, budget=2 * threshold)
 
 
 def reflect_cycle(
@@ -247,12 +283,14 @@ def observe(s: Store, thread_id: str, resource_id: str, *, force: bool = False) 
         return ObserveResult(False, False, state.record, [], 0, threshold, "no unobserved messages")
     if pending < threshold and not force:
         return ObserveResult(False, False, state.record, [], pending, threshold, "below the threshold")
-    record = yield from observe_cycle(s, cfg, thread_id, resource_id, state)
+    yield from observe_due(s, cfg, thread_id, resource_id, state, force=force)
+    record = state.record
+    assert record is not None
     reflected = False
     if record.observation_tokens > cfg.reflection_tokens:
         record = yield from reflect_cycle(s, cfg, record)
         reflected = True
-    return ObserveResult(True, reflected, record, [m.id or "" for m in state.unobserved], pending, threshold)
+    return ObserveResult(True, reflected, record, [m.id or "" for m in state.observed], pending, threshold)
 
 
 def reflect(s: Store, thread_id: str, resource_id: str, *, force: bool = False) -> Plan[ObservationRecord | None]:
@@ -334,5 +372,5 @@ def clear_observations(
     return int(row["deleted"]) if row else 0
 
 
-def unobserved_ids(messages: Sequence[Message]) -> set[str]:
+def ids_of(messages: Sequence[Message]) -> set[str]:
     return {m.id for m in messages if m.id is not None}

@@ -1,4 +1,4 @@
-"""Plan for ``context()``: history, recall, and working memory from one statement, then assembled."""
+"""Plan for ``context()``: history, recall, working memory and observations from one statement, then assembled."""
 
 from __future__ import annotations
 
@@ -123,7 +123,13 @@ def context(
       Hits already in history are not repeated; same-thread hits join the history in time order,
       hits from other threads become one dated system block, as Mastra renders them;
     - with working memory on: its system instruction first (the template, the stored document
-      of the resource or thread, how to use the ``updateWorkingMemory`` tool), as Mastra does.
+      of the resource or thread, how to use the ``updateWorkingMemory`` tool), as Mastra does;
+    - with observational memory on: the history is every *unobserved* message (no last-N
+      window unless ``last_messages`` is given), the observations come as system blocks after
+      working memory, and a continuation hint leads the messages. When the unobserved messages
+      reach the threshold the Observer runs first (or, in background mode, is scheduled), and the
+      Reflector when the observations grow too long. A failing model never fails the call: the
+      raw history stays and ``observations.error`` says why.
 
     ``top_k`` overrides the config's number of hits for this call.
 
@@ -196,12 +202,12 @@ def _observe_step(
             due = True
         else:
             try:
-                record = yield from om_ops.observe_cycle(s, om, thread_id, resource_id, state)
+                yield from om_ops.observe_due(s, om, thread_id, resource_id, state)
             except (ProviderError, ConflictError) as exc:
                 error = f"observation failed, the raw history was kept: {exc}"
-            else:
-                observed, pending = True, 0
-                dropped = om_ops.unobserved_ids(state.unobserved)
+            if state.observed:  # also what earlier batches stored before one failed
+                observed, record, pending = True, state.record, messages_tokens(state.unobserved)
+                dropped = om_ops.ids_of(state.observed)
                 result = [r for r in result if not (r["src"] == "h" and r["id"] in dropped)]
     if error is None and record is not None and record.observation_tokens > om.reflection_tokens:
         if om.background:

@@ -28,16 +28,13 @@ from .._errors import SQLSTATE_OWNERSHIP
 from . import _observational as om_sql
 from ._rows import MESSAGE_COLUMNS, prefixed
 from ._tables import Tables
-from ._vectors import TEXT_SEARCH_CONFIG, TSV_COLUMN, VectorTable
+from ._vectors import TEXT_SEARCH_CONFIG, TSV_COLUMN, VectorTable, exact_search
 
 RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al.), the usual choice
 BM25_K1, BM25_B = 1.2, 0.75
 # Bounds that keep a keyword search cheap in a huge resource: documents matching any query term
 # (beyond this, an arbitrary subset is scored) and documents counted for IDF.
 BM25_MAX_CANDIDATES, BM25_MAX_DOCS = 5000, 200_000
-# Up to this many documents, a scope's keyword candidates are found by reading its rows rather
-# than through the GIN index (at 1M rows, 10,000 of them one resource's: 21 ms against 41 ms p50).
-BM25_SCAN_ROWS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,15 +146,15 @@ def _compose(t: Tables, q: ContextQuery, vectors: VectorTable | None) -> sql.Com
                     "  SELECT v.{tsv} AS tsv FROM {tbl} v WHERE v.metadata->>{key} = {scope_id}"
                     "  AND NOT EXISTS (SELECT 1 FROM kstat) LIMIT {max_docs}) d"
                     "  HAVING NOT EXISTS (SELECT 1 FROM kstat)),"
-                    # Candidates: in a scope of up to BM25_SCAN_ROWS documents, its own rows, filtered (the
-                    # OFFSET 0 fence keeps the planner from the GIN index, whose bitmap would cover
-                    # every scope's matches first); in a bigger scope, through the GIN index.
+                    # Candidates: in a small scope (as for the vector search), its own rows, filtered
+                    # (the OFFSET 0 fence keeps the planner from the GIN index, whose bitmap would
+                    # cover every scope's matches first); in a big one, through the GIN index.
                     " kcand AS ((SELECT s.message_id, s.tsv FROM (SELECT v.metadata->>'message_id' AS message_id,"
                     "  v.{tsv} AS tsv FROM {tbl} v WHERE v.metadata->>{key} = {scope_id}"
-                    "  AND (SELECT n FROM kn) <= {scan_rows} OFFSET 0) s, kq WHERE s.tsv @@ kq.q"
+                    "  AND (SELECT {small} FROM kn) OFFSET 0) s, kq WHERE s.tsv @@ kq.q"
                     "  LIMIT {max_candidates})"
                     " UNION ALL (SELECT v.metadata->>'message_id', v.{tsv} FROM {tbl} v, kq"
-                    "  WHERE v.metadata->>{key} = {scope_id} AND v.{tsv} @@ kq.q AND (SELECT n FROM kn) > {scan_rows}"
+                    "  WHERE v.metadata->>{key} = {scope_id} AND v.{tsv} @@ kq.q AND NOT (SELECT {small} FROM kn)"
                     "  LIMIT {max_candidates})),"
                     " kterms AS (SELECT c.message_id, u.lexeme,"
                     "  COALESCE(array_length(u.positions, 1), 1)::float8 AS tf, length(c.tsv)::float8 AS len"
@@ -180,7 +177,7 @@ def _compose(t: Tables, q: ContextQuery, vectors: VectorTable | None) -> sql.Com
                     stats_row=vectors.stats_row(q.scope, scope_id),
                     max_candidates=sql.Literal(BM25_MAX_CANDIDATES),
                     max_docs=sql.Literal(BM25_MAX_DOCS),
-                    scan_rows=sql.Literal(BM25_SCAN_ROWS),
+                    small=exact_search(sql.SQL("kn.n"), vectors),
                     k1=sql.SQL("{}::float8").format(sql.Literal(BM25_K1)),
                     b=sql.SQL("{}::float8").format(sql.Literal(BM25_B)),
                 )

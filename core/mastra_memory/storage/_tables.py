@@ -44,16 +44,24 @@ class Tables:
 
 
 def check_schema_name(schema: str) -> str:
-    """Schema names are plain identifiers (they are quoted anyway; this keeps them sane)."""
-    if not isinstance(schema, str) or not _SCHEMA_NAME.match(schema):
+    """Schema names are plain identifiers (they are quoted anyway; this keeps them sane).
+
+    At most one ``$``: function bodies that name the schema are dollar-quoted (``$fn$ … $fn$``),
+    and a name holding ``$fn$`` would end such a body early. With one ``$`` no tag can occur.
+    """
+    if not isinstance(schema, str) or not _SCHEMA_NAME.match(schema) or schema.count("$") > 1:
         raise InvalidInputError(
-            f"schema name {schema!r} is not allowed: use letters, digits, _ or $, start with a letter or _, "
+            f"schema name {schema!r} is not allowed: use letters, digits, _ or one $, start with a letter or _, "
             "at most 63 characters"
         )
     return schema
 
 
-@cache
 def tables(schema: str) -> Tables:
     """The (cached) identifiers for ``schema``."""
-    return Tables(check_schema_name(schema))
+    return _tables(check_schema_name(schema))  # checked first: a cache cannot take unhashable input
+
+
+@cache
+def _tables(schema: str) -> Tables:
+    return Tables(schema)

@@ -8,14 +8,14 @@ rest is ours and additive:
 - a stored, generated ``mastra_memory_tsv`` column (the embedded text's tsvector) and its GIN
   index, for BM25 keyword search in hybrid recall. Mastra names its columns in every statement,
   so it never sees this one;
-- one search function per scope. A scope (resource or thread) of up to ``exact_scan_rows`` vector
-  rows is searched exactly: its rows are read through the metadata index and sorted by distance.
-  A bigger one goes to HNSW with ``SET hnsw.iterative_scan``, carried by the function itself, so
-  a filtered search keeps scanning the graph until it has ``k`` hits (the setting lives in the
-  function, not the session, so Supabase's transaction pooler cannot drop it). The planner
-  cannot make this choice itself: pgvector costs a filtered HNSW scan as if the scope's rows were
-  spread evenly through the graph, and picks it for a 1 % resource where it is both slower
-  (100 ms against 17 ms at 1M rows) and wrong (8 % agreement with the exact top 5);
+- one search function per scope. A small scope (resource or thread) is searched exactly: its
+  rows are read through the metadata index and sorted by distance. A big one goes to HNSW with
+  ``SET hnsw.iterative_scan``, carried by the function itself, so a filtered search keeps
+  scanning the graph until it has ``k`` hits (the setting lives in the function, not the
+  session, so Supabase's transaction pooler cannot drop it). The planner cannot make this choice
+  itself: pgvector costs a filtered HNSW scan as if the scope's rows were spread evenly through
+  the graph, and picks it for a 1 % resource where it is both slower (100 ms against 17 ms at 1M
+  rows) and wrong (8 % agreement with the exact top 5). See :func:`exact_search`;
 - per-scope document statistics (rows and total tsvector length) in ``mastra_memory_recall_stats``
   (created by a migration), kept exact by statement-level triggers on the vector table, so they
   follow every writer, Mastra's included. BM25 needs them on every keyword search, and the search
@@ -52,22 +52,37 @@ STATS_TRIGGERS = (
     ("mastra_memory_recall_stats_trunc", "TRUNCATE", "FOR EACH STATEMENT"),
 )
 # Written into the search functions' bodies: functions without it are an older version, replaced.
-SEARCH_VERSION = "mastra_memory:search:v2"
+SEARCH_VERSION = "mastra_memory:search:v3"
 # The scopes a vector row counts in, and the metadata key that names each.
 SCOPES = (("resource", "resource_id"), ("thread", "thread_id"))
 
 
-def exact_scan_rows(dimension: int) -> int:
-    """Up to how many vector rows a scope is searched exactly rather than through HNSW.
+# An exact scan costs about 1.7 µs per scope row (256-d; 10 µs at 1,536-d, read from TOAST); a
+# filtered HNSW scan about 1 ms divided by the scope's share of the table (it walks the graph
+# until it has met enough of the scope's rows). Measured on this project's 2-core machine:
+# 10,000 rows of a 1M-row table, 17 ms exact against about 100 ms HNSW; a 10,000-row table of
+# one resource, about 17 ms exact against 1 ms HNSW. Exact is cheaper while
+# rows² <= EXACT_SCAN_K * table rows (at 1M rows: up to about 24,000 rows, at 10k: 2,400).
+EXACT_SCAN_K = 600
 
-    An exact scan reads every row of the scope. Measured on this project's 2-core machine (20,000
-    rows of one resource, cached, exact top 20): about 1.9 µs a row at 256 dimensions and 10 µs
-    at 1,536, where the vector no longer fits in the row and is read from TOAST; roughly
-    proportional to ``dimension + 50``. At 256 dimensions and 1M rows, 20,000 rows (about 35 ms)
-    is where a filtered HNSW scan becomes cheaper (bench/recall.py). Other dimensions get the
-    same time budget rather than the same row count.
+
+def exact_search(rows: sql.Composable, v: VectorTable) -> sql.Composed:
+    """SQL truth value: should a scope of ``rows`` vector rows be searched exactly?
+
+    The table's size is the planner's estimate (``reltuples`` scaled to the table's current
+    pages), and never less than the scope's. Both costs grow alike with the dimension (each
+    reads whole vectors), so the bound does not depend on it (an assumption: only 256-d was
+    timed both ways). Past the bound HNSW stays fast, at the price of accuracy when the scope is
+    a small share of a huge table: a 1 % resource goes to HNSW only above 6M rows.
     """
-    return 6_000_000 // (dimension + 50)
+    table_rows = sql.SQL(
+        "(SELECT CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages"
+        " * (pg_relation_size(c.oid) / current_setting('block_size')::float8) ELSE 0 END"
+        " FROM pg_class c WHERE c.oid = {}::regclass)"
+    ).format(sql.Literal(v.table.as_string()))
+    return sql.SQL("(({rows})::float8 ^ 2 <= {k} * GREATEST({table}, ({rows})::float8))").format(
+        rows=rows, k=sql.Literal(EXACT_SCAN_K), table=table_rows
+    )
 
 
 def table_name(dimension: int) -> str:
@@ -260,28 +275,27 @@ def create_statements(v: VectorTable, existing_ann: str | None) -> list[sql.Comp
         ),
     ]
     statements += _stats_statements(v)
-    exact = exact_scan_rows(v.dimension)
     for scope, key in SCOPES:
         statements.append(
             sql.SQL(
                 # $1 the query vector, $2 the scope's id, $3 k. "size" is the scope's row count:
-                # from the statistics, or counted up to the bound if the row is missing (or hidden by RLS).
-                # Each branch is gated by a one-time filter on it, so only one of them runs.
+                # from the statistics, or counted if the row is missing (or hidden by RLS).
+                # Each branch is gated by a one-time filter on "small", so only one of them runs.
                 "CREATE OR REPLACE FUNCTION {fn}(q {vtype}, scope_id text, k integer)"
                 " RETURNS TABLE (message_id text, thread_id text, distance double precision)"
                 " LANGUAGE sql STABLE SECURITY INVOKER"
                 " SET hnsw.iterative_scan = 'relaxed_order' SET hnsw.ef_search = {ef} AS $fn$ /* {version} */"
                 " WITH size AS (SELECT COALESCE((SELECT st.docs FROM ({stats_row}) st),"
-                "  (SELECT count(*) FROM (SELECT 1 FROM {tbl} v WHERE v.metadata->>{key} = $2"
-                "  LIMIT {exact} + 1) c)) AS n),"
+                "  (SELECT count(*) FROM (SELECT 1 FROM {tbl} v WHERE v.metadata->>{key} = $2 LIMIT 100001) c)) AS n),"
+                " small AS (SELECT {small} AS yes FROM size),"
                 # Materialised, so no index can order it: the scope's rows, each distance computed once.
                 " exact AS MATERIALIZED (SELECT v.metadata->>'message_id' AS message_id,"
                 "  v.metadata->>'thread_id' AS thread_id, v.embedding {op} $1 AS distance FROM {tbl} v"
-                "  WHERE v.metadata->>{key} = $2 AND (SELECT n FROM size) <= {exact})"
+                "  WHERE v.metadata->>{key} = $2 AND (SELECT yes FROM small))"
                 " (SELECT * FROM exact ORDER BY distance LIMIT $3)"
                 " UNION ALL"
                 " (SELECT v.metadata->>'message_id', v.metadata->>'thread_id', v.embedding {op} $1 FROM {tbl} v"
-                "  WHERE v.metadata->>{key} = $2 AND (SELECT n FROM size) > {exact}"
+                "  WHERE v.metadata->>{key} = $2 AND NOT (SELECT yes FROM small)"
                 "  ORDER BY v.embedding {op} $1 LIMIT $3) $fn$"
             ).format(
                 fn=v.search_fn(scope),
@@ -289,10 +303,10 @@ def create_statements(v: VectorTable, existing_ann: str | None) -> list[sql.Comp
                 ef=sql.Literal(HNSW_EF_SEARCH),
                 version=sql.SQL(SEARCH_VERSION),
                 stats_row=v.stats_row(scope, sql.SQL("$2")),
+                small=exact_search(sql.SQL("size.n"), v),
                 op=v.cosine,
                 tbl=tbl,
                 key=sql.Literal(key),
-                exact=sql.Literal(exact),
             )
         )
     return statements

@@ -10,8 +10,8 @@ See ``docs/supabase.md``.
 """
 
 from .._auth import AuthContext
-
-
+from ._doctor import DoctorCheck, doctor
+from ._jwt import SupabaseJWTVerifier
 from ._migration import supabase_migration
 
 __all__ = ["AuthContext", "DoctorCheck", "SupabaseJWTVerifier", "doctor", "supabase_migration"]

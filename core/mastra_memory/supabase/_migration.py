@@ -18,8 +18,8 @@ it in ``mastra_memory_members`` (organisation or project resources; managed by t
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 from psycopg import sql
 
@@ -41,6 +41,7 @@ API_ROLES = sql.SQL("authenticated, service_role")
 # third-party auth; resourceId is text, so the text claim serves both. Wrapped in a sub-select, it is
 # evaluated once per statement, not once per row.
 SUBJECT = sql.SQL("(SELECT auth.jwt() ->> 'sub')")
+Owns: TypeAlias = Callable[[sql.Composable], sql.Composed]  # "this column names a resource of the caller"
 
 
 def supabase_migration(*, dimension: int | None = 384, schema: str = "public", membership: bool = False) -> str:
@@ -118,13 +119,15 @@ def _rendered_migrations(t: Tables) -> list[sql.Composable]:
         result = []  # an empty schema: no schema, no ledger rows, so every migration is rendered
         if not isinstance(request, Query):
             continue  # Begin/Commit: a migration file is applied as one transaction anyway
-        if request.params is not None and tuple(request.params) in known:  # type: ignore[arg-type]
+        if request.params is not None and tuple(request.params) in known:
             continue  # the ledger INSERT; written below so that a second run is a no-op
         text = request.statement.as_string()
         if text.startswith("SELECT") and "pg_advisory_xact_lock" not in text:
             continue  # what migrate() reads to decide; the file does everything, idempotently
         recorded.append(_bind(request.statement, request.params))
-    ledger_rows = sql.SQL(", ").join(sql.SQL("({}, {})").format(sql.Literal(m.version), sql.Literal(m.name)) for m in MIGRATIONS)
+    ledger_rows = sql.SQL(", ").join(
+        sql.SQL("({}, {})").format(sql.Literal(m.version), sql.Literal(m.name)) for m in MIGRATIONS
+    )
     recorded.append(
         sql.SQL("INSERT INTO {} (version, name) VALUES {} ON CONFLICT (version) DO NOTHING").format(
             t.ledger, ledger_rows
@@ -142,25 +145,25 @@ def _bind(statement: sql.Composable, params: Any) -> sql.Composable:
     if "%%" in text or "%(" in text or len(pieces) != len(params) + 1:
         raise AssertionError(f"cannot render a migration statement with these parameters: {text!r}")
     out: list[sql.Composable] = [sql.SQL(pieces[0])]
-    for value, piece in zip(params, pieces[1:]):
+    for value, piece in zip(params, pieces[1:], strict=True):
         out += [sql.Literal(value), sql.SQL(piece)]
     return sql.Composed(out)
 
 
-def _owner_test(members: sql.Identifier | None) -> Any:
+def _owner_test(members: sql.Identifier | None) -> Owns:
     """A function making "``column`` is a resource of the caller" for a column expression."""
 
     def owns(column: sql.Composable) -> sql.Composed:
         if members is None:
             return sql.SQL("({} = {})").format(column, SUBJECT)
-        return sql.SQL("({col} = {sub} OR {col} IN (SELECT mm.resource_id FROM {members} mm WHERE mm.user_id = {sub}))").format(
-            col=column, sub=SUBJECT, members=members
-        )
+        return sql.SQL(
+            "({col} = {sub} OR {col} IN (SELECT mm.resource_id FROM {members} mm WHERE mm.user_id = {sub}))"
+        ).format(col=column, sub=SUBJECT, members=members)
 
     return owns
 
 
-def _helpers(t: Tables, owns: Any) -> list[sql.Composable]:
+def _helpers(t: Tables, owns: Owns) -> list[sql.Composable]:
     """Two boolean probes for WITH CHECK clauses, which must see rows RLS hides from the caller.
 
     They run as their owner (SECURITY DEFINER) because "this thread id is someone else's" cannot be
@@ -174,19 +177,21 @@ def _helpers(t: Tables, owns: Any) -> list[sql.Composable]:
         sql.SQL(
             "CREATE OR REPLACE FUNCTION {fn}(thread_id text) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER"
             " SET search_path = '' AS $fn$ SELECT NOT EXISTS (SELECT 1 FROM {threads} t WHERE t.id = $1"
-            ' AND NOT {owned}) $fn$'
+            " AND NOT {owned}) $fn$"
         ).format(fn=thread_fn, threads=t.threads, owned=owns(sql.SQL('t."resourceId"'))),
         sql.SQL(
             "CREATE OR REPLACE FUNCTION {fn}(message_id text) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER"
             " SET search_path = '' AS $fn$ SELECT NOT EXISTS (SELECT 1 FROM {messages} m WHERE m.id = $1"
-            ' AND NOT COALESCE({owned}, false)) $fn$'
+            " AND NOT COALESCE({owned}, false)) $fn$"
         ).format(fn=message_fn, messages=t.messages, owned=owns(sql.SQL('m."resourceId"'))),
     ]
 
 
-def _policy(table: sql.Identifier, name: str, command: str, using: Any, check: Any) -> list[sql.Composable]:
+def _policy(
+    table: sql.Identifier, name: str, command: str, using: sql.Composable | None, check: sql.Composable | None
+) -> list[sql.Composable]:
     ident = sql.Identifier(name)
-    clauses = sql.SQL("")
+    clauses: sql.Composable = sql.SQL("")
     if using is not None:
         clauses += sql.SQL(" USING ({})").format(using)
     if check is not None:
@@ -197,7 +202,7 @@ def _policy(table: sql.Identifier, name: str, command: str, using: Any, check: A
     ]
 
 
-def _crud(table: sql.Identifier, prefix: str, using: Any, check: Any) -> list[sql.Composable]:
+def _crud(table: sql.Identifier, prefix: str, using: sql.Composable, check: sql.Composable) -> list[sql.Composable]:
     """Four policies: read, add, change (old and new row) and remove the caller's rows."""
     return [
         *_policy(table, f"{prefix}_select", "SELECT", using, None),
@@ -208,7 +213,7 @@ def _crud(table: sql.Identifier, prefix: str, using: Any, check: Any) -> list[sq
 
 
 def _policies(
-    t: Tables, owns: Any, vectors: sql_vectors.VectorTable | None, members: sql.Identifier | None
+    t: Tables, owns: Owns, vectors: sql_vectors.VectorTable | None, members: sql.Identifier | None
 ) -> list[sql.Composable]:
     may_thread = sql.Identifier(t.schema, THREAD_CHECK_FN)
     may_message = sql.Identifier(t.schema, MESSAGE_CHECK_FN)
@@ -222,13 +227,17 @@ def _policies(
     out += _crud(
         t.messages,
         "mastra_memory_messages",
-        sql.SQL('({} OR ("resourceId" IS NULL AND thread_id IN {}))').format(owns(col('"resourceId"')), visible_threads),
-        sql.SQL('({} AND {}(thread_id))').format(owns(col('"resourceId"')), may_thread),
+        sql.SQL('({} OR ("resourceId" IS NULL AND thread_id IN {}))').format(
+            owns(col('"resourceId"')), visible_threads
+        ),
+        sql.SQL("({} AND {}(thread_id))").format(owns(col('"resourceId"')), may_thread),
     )
     out += _crud(
         t.observational_memory,
         "mastra_memory_observations",
-        sql.SQL('({} OR ("resourceId" IS NULL AND "threadId" IN {}))').format(owns(col('"resourceId"')), visible_threads),
+        sql.SQL('({} OR ("resourceId" IS NULL AND "threadId" IN {}))').format(
+            owns(col('"resourceId"')), visible_threads
+        ),
         sql.SQL(
             '(COALESCE("resourceId", "threadId") IS NOT NULL AND ("resourceId" IS NULL OR {})'
             ' AND ("threadId" IS NULL OR {}("threadId")))'
@@ -259,7 +268,9 @@ def _policies(
             sql.SQL("({} AND {}(metadata->>'thread_id'))").format(owns(resource), may_thread),
         )
     if members is not None:
-        out += _policy(members, "mastra_memory_members_select", "SELECT", sql.SQL("(user_id = {})").format(SUBJECT), None)
+        out += _policy(
+            members, "mastra_memory_members_select", "SELECT", sql.SQL("(user_id = {})").format(SUBJECT), None
+        )
     return out
 
 
@@ -294,7 +305,8 @@ def _grants(t: Tables, vectors: sql_vectors.VectorTable | None, members: sql.Ide
         sql.SQL(
             "DO $grants$ DECLARE r record; BEGIN"
             " FOR r IN SELECT c.oid::regclass AS rel FROM pg_class c WHERE c.relnamespace = {nsp}::regnamespace"
-            "  AND c.relkind IN ('r', 'p') AND (c.relname LIKE 'mastra\\_%' OR c.relname LIKE 'memory\\_messages%') LOOP"
+            "  AND c.relkind IN ('r', 'p')"
+            "  AND (c.relname LIKE 'mastra\\_%' OR c.relname LIKE 'memory\\_messages%') LOOP"
             "  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', r.rel);"
             " END LOOP;"
             " FOR r IN SELECT p.oid::regprocedure AS fn FROM pg_proc p WHERE p.pronamespace = {nsp}::regnamespace"
