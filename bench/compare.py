@@ -37,7 +37,8 @@ second instance on the same data (as after a restart), which behaves differently
 **Statements and round trips** are counted in a separate, untimed pass through a small proxy on
 a Unix socket (bench/compare_proxy.py) that reads the wire protocol, the same way for every driver:
 a statement is one CommandComplete from the server (BEGIN and COMMIT count); a round trip is the
-client sending again after the server answered. Write transactions are the transaction ids consumed.
+client sending again after the server answered. Write transactions are the transaction ids consumed,
+so they are exact only on a server nothing else writes to (the default embedded one).
 """
 
 from __future__ import annotations
@@ -105,9 +106,13 @@ class Workload:
         self.read_threads = {f"read-{t:03d}": text.thread(f"read-{t:03d}", t, history) for t in range(threads)}
         self.conv_threads = {f"conv-{t:03d}": text.thread(f"conv-{t:03d}", t, history) for t in range(threads)}
         conv = list(self.conv_threads)
-        self.warmup = [text.turn(conv[i % len(conv)], i) for i in range(10)]
-        self.appends = [[text.turn(conv[(r * ops + i) % len(conv)], i) for i in range(ops)] for r in range(rounds)]
-        self.counted = [text.turn(conv[i % len(conv)], i) for i in range(40)]
+
+        def turn(i: int) -> Turn:  # the i-th appended turn: round robin over the conversations
+            return text.turn(conv[i % len(conv)], i % len(conv))
+
+        self.warmup = [turn(i) for i in range(10)]
+        self.appends = [[turn(r * ops + i) for i in range(ops)] for r in range(rounds)]
+        self.counted = [turn(i) for i in range(40)]
         reads = list(self.read_threads)
         self.reads = [[reads[int(text.rng() * len(reads))] for _ in range(ops)] for _ in range(rounds)]
 
@@ -116,6 +121,10 @@ class Workload:
 
 
 CREATED: list[str] = []  # databases this run made, dropped at the end
+
+
+def db_name(peer: type[Peer]) -> str:
+    return f"cmp_{peer.key.replace('-', '_')}"
 
 
 def recreate(dsn: str, name: str) -> None:
@@ -196,7 +205,7 @@ def history_phase(
     results: dict[str, Any] = {}
     live: dict[str, Peer] = {}
     for cls in list(peers):
-        db = f"cmp_{cls.key.replace('-', '_')}"
+        db = db_name(cls)
         recreate(dsn, db)
         peer = cls()
         t = time.perf_counter()
@@ -243,7 +252,7 @@ def history_phase(
     log("  counting statements and round trips (untimed, through the proxy)")
     for cls in peers:
         ops = {"append_turn": append_op(iter(wl.counted)), "read_last_20": read_op(list(wl.read_threads)[:10])}
-        for op, counts in counted(cls, dsn, f"cmp_{cls.key.replace('-', '_')}", proxy, ops).items():
+        for op, counts in counted(cls, dsn, db_name(cls), proxy, ops).items():
             results[cls.key][op].update(counts)
     return results
 
@@ -259,7 +268,7 @@ def recall_phase(dsn: str, n: int, calls: int, rounds: int, seed: int, proxy: Co
     peers: list[type[Any]] = [OursRecall, OursRecallHybrid]
     if Mastra.node is not None:
         peers += [MastraRecall, MastraRecallSecond]
-    # The second peer of each pair reads the first one's database (MastraRecallSecond: primed below).
+    # The second peer of each pair reads the first one's database.
     owner = {OursRecallHybrid: OursRecall, MastraRecallSecond: MastraRecall}
     dbs = {OursRecall: "cmp_recall_ours", MastraRecall: "cmp_recall_mastra"}
     live: dict[str, Any] = {}
@@ -369,7 +378,7 @@ def report(result: dict[str, Any]) -> None:
         rows.append(row)
     ratios = ["Memory msg/s ÷ peer", "peer p50 ÷ Memory", "p95 ÷"] if ours else []
     table(
-        "Append a turn (user + assistant) to a conversation of 200+ messages:",
+        f"Append a turn (user + assistant) to a conversation of {result['config']['history']}+ messages:",
         ["peer", "msg/s", "p50 ms", "p95 ms", "statements", "round trips", "write xacts", *ratios],
         rows,
     )
@@ -383,7 +392,7 @@ def report(result: dict[str, Any]) -> None:
             row += [times(a["p50_ms"], o["p50_ms"]), times(a["p95_ms"], o["p95_ms"])]
         rows.append(row)
     table(
-        "Read the last 20 messages of a thread of 200:",
+        f"Read the last 20 messages of a thread of {result['config']['history']}:",
         ["peer", "p50 ms", "p95 ms", "messages", "statements", "round trips", *ratios[1:]],
         rows,
     )
@@ -449,7 +458,8 @@ def main() -> int:
                 peers.append(cls)
     t0, load0 = time.perf_counter(), os.getloadavg()
     wl = Workload(args.seed, args.threads, args.history, args.rounds, args.ops)
-    result: dict[str, Any] = {"skipped": skipped}
+    config = {k: getattr(args, k) for k in ("threads", "history", "rounds", "ops", "recall_messages", "recall_calls")}
+    result: dict[str, Any] = {"config": config, "skipped": skipped}
     with database(args.dsn) as dsn:
         proxy = CountingProxy(dsn)
         try:

@@ -1,11 +1,9 @@
 """LangChain messages ↔ Mastra's format-2 messages.
 
-Mastra has no tool role: an agent turn's assistant side is *one* row whose parts hold every
-step (``step-start`` separators), the tool calls (``tool-invocation`` parts) and, once the tools
-answered, their results (the same part, ``state: "result"``). LangChain spreads that turn over
-``AIMessage`` / ``ToolMessage`` objects. :func:`to_mastra` folds each run of consecutive
-AI/tool messages into one assistant row, exactly as Mastra stores it, so a Mastra agent reading
-the thread sees its own shape; :func:`from_mastra` unfolds rows back.
+LangChain spreads an agent turn over ``AIMessage`` / ``ToolMessage`` objects; Mastra stores it as
+one assistant row. :func:`to_mastra` folds each run of consecutive AI/tool messages into that row
+and :func:`from_mastra` unfolds rows back, both through :mod:`mastra_memory._turns` (shared with the
+LlamaIndex adapter); this module maps LangChain's messages and content blocks onto parts.
 
 What parts cannot say (LangChain ids of the later steps and of tool messages, names,
 ``additional_kwargs``, ``response_metadata``, usage, whether content was a string or a block
@@ -34,6 +32,7 @@ from langchain_core.messages import (
 )
 
 from mastra_memory import Message, MessageContent
+from mastra_memory._turns import TurnBuilder, keep_meta, kept_meta, unfold_turn
 
 __all__ = ["from_mastra", "to_mastra"]
 
@@ -172,105 +171,64 @@ def _artifact_in(meta: dict[str, Any]) -> Any:
 # --------------------------------------------------------------------------- LangChain → Mastra
 
 
+def _step_id(row_id: str, step: int) -> str:
+    """The id a step's ``AIMessage`` gets unless it had its own: the row's id, then ``<row id>:<step>``."""
+    return row_id if step == 0 else f"{row_id}:{step}"
+
+
+def _result_id(row_id: str, call_id: str) -> str:
+    return f"{row_id}:{call_id}"
+
+
 def _plain_row(
     message: BaseMessage, role: str, thread_id: str, resource_id: str | None
 ) -> Message:
-    meta = _extras(message)
     content = MessageContent(parts=_content_parts(cast("str | list[Any]", message.content)))
-    if meta:
-        content.extra["metadata"] = {_META: meta}
+    keep_meta(content, _META, _extras(message))
     return Message(
         role=cast("Any", role), content=content, id=message.id or str(uuid.uuid4()),
         thread_id=thread_id, resource_id=resource_id,
     )
 
 
-class _Turn:
-    """Builds one assistant row from a run of AI and tool messages."""
+def _add_ai(turn: TurnBuilder, message: AIMessage) -> None:
+    meta = _extras(message)
+    if message.id != _step_id(turn.row_id, turn.step_count):
+        meta["id"] = message.id
+    parts = _content_parts(cast("str | list[Any]", message.content))
+    for call in message.tool_calls:
+        call_id = call.get("id") or str(uuid.uuid4())
+        invocation = {"state": "call", "toolCallId": call_id, "toolName": call["name"], "args": call["args"]}
+        parts.append({"type": "tool-invocation", "toolInvocation": invocation})
+        if call.get("id") is None:
+            meta.setdefault("unnamed_calls", []).append(call_id)
+    turn.add_step(parts, meta)
 
-    def __init__(self, row_id: str) -> None:
-        self.row_id = row_id
-        self.parts: list[dict[str, Any]] = []
-        self.steps: list[dict[str, Any]] = []
-        self.calls: dict[str, dict[str, Any]] = {}  # tool call id -> its toolInvocation (mutable)
-        self.call_step: dict[str, int] = {}
 
-    def add_ai(self, message: AIMessage) -> None:
-        step = len(self.steps)
-        meta = _extras(message)
-        default_id = self.row_id if step == 0 else f"{self.row_id}:{step}"
-        if message.id != default_id:
-            meta["id"] = message.id
-        self.parts.append({"type": "step-start"})
-        self.parts.extend(_content_parts(cast("str | list[Any]", message.content)))
-        for call in message.tool_calls:
-            call_id = call.get("id") or str(uuid.uuid4())
-            invocation = {"state": "call", "toolCallId": call_id, "toolName": call["name"], "args": call["args"]}
-            self.parts.append({"type": "tool-invocation", "toolInvocation": invocation})
-            self.calls[call_id] = invocation
-            self.call_step[call_id] = step
-            if call.get("id") is None:
-                meta.setdefault("unnamed_calls", []).append(call_id)
-        meta["results"] = []
-        self.steps.append(meta)
-
-    def add_tool(self, message: ToolMessage) -> None:
-        invocation = self.calls.get(message.tool_call_id)
-        if invocation is None:  # a result without its call (cut history): keep it as a lone invocation
-            invocation = {"state": "call", "toolCallId": message.tool_call_id,
-                          "toolName": message.name or "unknown", "args": {}}
-            if not self.steps:
-                self.steps.append({"results": [], "orphan": True})
-                self.parts.append({"type": "step-start"})
-            self.parts.append({"type": "tool-invocation", "toolInvocation": invocation})
-            self.calls[message.tool_call_id] = invocation
-            self.call_step[message.tool_call_id] = len(self.steps) - 1
-        invocation["state"] = "result"
-        result: Any = message.content
-        meta = _extras(message)
-        meta.pop("blocks", None)
-        if isinstance(message.response_metadata.get("mastra"), dict) and message.response_metadata["mastra"].get(
-            "result"
-        ) == "json" and isinstance(message.content, str):
-            result = json.loads(message.content)  # it came from a Mastra row holding a JSON result
-            rm = {k: v for k, v in message.response_metadata.items() if k != "mastra"}
-            meta.pop("response_metadata", None)
-            if rm:
-                meta["response_metadata"] = rm
-        invocation["result"] = result
-        if message.name != invocation["toolName"]:
-            meta["name"] = message.name
-        elif "name" in meta:
-            del meta["name"]
-        if message.id != f"{self.row_id}:{message.tool_call_id}":
-            meta["id"] = message.id
-        if message.status != "success":
-            meta["status"] = message.status
-        if message.artifact is not None:
-            meta.update(_artifact_out(message.artifact))
-        step = self.steps[self.call_step[message.tool_call_id]]
-        step["results"].append({"call": message.tool_call_id, **meta})
-
-    def row(self, thread_id: str, resource_id: str | None) -> Message:
-        steps: list[dict[str, Any]] = []
-        for step in self.steps:
-            default_order = [
-                p["toolInvocation"]["toolCallId"] for p in self.parts
-                if p.get("type") == "tool-invocation" and p["toolInvocation"]["state"] == "result"
-                and self.call_step[p["toolInvocation"]["toolCallId"]] == len(steps)
-            ]
-            results = step["results"]
-            compact = dict(step)
-            if [r["call"] for r in results] == default_order and all(set(r) == {"call"} for r in results):
-                del compact["results"]
-            steps.append(compact)
-        parts = self.parts
-        if len(self.steps) == 1 and not self.calls and parts and parts[0].get("type") == "step-start":
-            parts = parts[1:]  # a plain one-step reply: Mastra writes just its parts
-        content = MessageContent(parts=parts)
-        if any(steps):
-            content.extra["metadata"] = {_META: {"steps": steps}}
-        return Message(role="assistant", content=content, id=self.row_id, thread_id=thread_id, resource_id=resource_id)
+def _add_tool(turn: TurnBuilder, message: ToolMessage) -> None:
+    result: Any = message.content
+    meta = _extras(message)
+    meta.pop("blocks", None)
+    if isinstance(message.response_metadata.get("mastra"), dict) and message.response_metadata["mastra"].get(
+        "result"
+    ) == "json" and isinstance(message.content, str):
+        result = json.loads(message.content)  # it came from a Mastra row holding a JSON result
+        rm = {k: v for k, v in message.response_metadata.items() if k != "mastra"}
+        meta.pop("response_metadata", None)
+        if rm:
+            meta["response_metadata"] = rm
+    invocation, record = turn.add_result(message.tool_call_id, result, tool_name=message.name)
+    if message.name != invocation["toolName"]:
+        meta["name"] = message.name
+    elif "name" in meta:
+        del meta["name"]
+    if message.id != _result_id(turn.row_id, message.tool_call_id):
+        meta["id"] = message.id
+    if message.status != "success":
+        meta["status"] = message.status
+    if message.artifact is not None:
+        meta.update(_artifact_out(message.artifact))
+    record.update(meta)
 
 
 def to_mastra(messages: Sequence[BaseMessage], thread_id: str, resource_id: str | None = None) -> list[Message]:
@@ -292,19 +250,19 @@ def to_mastra(messages: Sequence[BaseMessage], thread_id: str, resource_id: str 
             with an unknown role).
     """
     out: list[Message] = []
-    turn: _Turn | None = None
+    turn: TurnBuilder | None = None
     for message in messages:
         if isinstance(message, AIMessage):
             if turn is None:
-                turn = _Turn(message.id or str(uuid.uuid4()))
+                turn = TurnBuilder(_META, message.id or str(uuid.uuid4()))
                 if message.id is None:
                     message = message.model_copy(update={"id": turn.row_id})
-            turn.add_ai(message)
+            _add_ai(turn, message)
             continue
         if isinstance(message, ToolMessage):
             if turn is None:
-                turn = _Turn(f"{message.id or uuid.uuid4()}:turn")
-            turn.add_tool(message)
+                turn = TurnBuilder(_META, f"{message.id or uuid.uuid4()}:turn")
+            _add_tool(turn, message)
             continue
         if turn is not None:
             out.append(turn.row(thread_id, resource_id))
@@ -326,27 +284,6 @@ def to_mastra(messages: Sequence[BaseMessage], thread_id: str, resource_id: str 
 # --------------------------------------------------------------------------- Mastra → LangChain
 
 
-def _langchain_meta(content: MessageContent) -> dict[str, Any]:
-    meta = content.metadata or {}
-    found = meta.get(_META)
-    return found if isinstance(found, dict) else {}
-
-
-def _split_steps(parts: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    steps: list[list[dict[str, Any]]] = []
-    current: list[dict[str, Any]] | None = None
-    for part in parts:
-        if part.get("type") == "step-start":
-            current = []
-            steps.append(current)
-        else:
-            if current is None:
-                current = []
-                steps.append(current)
-            current.append(part)
-    return steps or [[]]
-
-
 def _tool_content(result: Any) -> tuple[str | list[Any], bool]:
     if isinstance(result, str):
         return result, False
@@ -357,39 +294,28 @@ def _tool_content(result: Any) -> tuple[str | list[Any], bool]:
 
 def _assistant(message: Message) -> list[BaseMessage]:
     row_id = message.id or ""
-    steps_meta = _langchain_meta(message.content).get("steps")
-    steps_meta = steps_meta if isinstance(steps_meta, list) else []
     out: list[BaseMessage] = []
-    for index, parts in enumerate(_split_steps(message.content.parts)):
-        meta: dict[str, Any] = steps_meta[index] if index < len(steps_meta) and isinstance(
-            steps_meta[index], dict) else {}
-        invocations = [p["toolInvocation"] for p in parts if p.get("type") == "tool-invocation"
-                       and isinstance(p.get("toolInvocation"), dict)]
-        unnamed = set(meta.get("unnamed_calls", []))
-        if not meta.get("orphan"):
+    for index, step in enumerate(unfold_turn(message.content, _META)):
+        meta = step.meta or {}
+        if not step.orphan:
+            unnamed = set(meta.get("unnamed_calls", []))
             calls = [
                 ToolCall(name=str(inv.get("toolName")), args=inv.get("args") or {},
                          id=None if inv.get("toolCallId") in unnamed else str(inv.get("toolCallId")), type="tool_call")
-                for inv in invocations
+                for inv in step.calls
             ]
-            blocks_flag = meta.get("blocks") if steps_meta else None
             fields: dict[str, Any] = {
-                "content": _content_of([p for p in parts if p.get("type") != "tool-invocation"],
-                                       True if blocks_flag else (False if steps_meta else None)),
-                "id": meta.get("id", row_id if index == 0 else f"{row_id}:{index}"),
+                "content": _content_of([p for p in step.parts if p.get("type") != "tool-invocation"],
+                                       None if step.meta is None else bool(meta.get("blocks"))),
+                "id": meta.get("id", _step_id(row_id, index)),
                 "tool_calls": calls,
             }
             out.append(AIMessage(**_apply_extras(fields, meta)))
-        results_meta = {r["call"]: r for r in meta.get("results", []) if isinstance(r, dict) and "call" in r}
-        done = {str(inv.get("toolCallId")): inv for inv in invocations if inv.get("state") == "result"}
-        order = [r["call"] for r in meta.get("results", []) if isinstance(r, dict) and r.get("call") in done]
-        order += [cid for cid in done if cid not in order]
-        for call_id in order:
-            inv, rmeta = done[call_id], results_meta.get(call_id, {})
+        for call_id, inv, rmeta in step.results:
             content, was_json = _tool_content(inv.get("result"))
             tool_fields: dict[str, Any] = {
                 "content": content, "tool_call_id": call_id,
-                "id": rmeta.get("id", f"{row_id}:{call_id}"),
+                "id": rmeta.get("id", _result_id(row_id, call_id)),
                 "name": rmeta.get("name", inv.get("toolName")),
                 "status": rmeta.get("status", "success"),
             }
@@ -418,7 +344,7 @@ def from_mastra(messages: Sequence[Message]) -> list[BaseMessage]:
         if message.role == "assistant":
             out.extend(_assistant(message))
             continue
-        meta = _langchain_meta(message.content)
+        meta = kept_meta(message.content, _META)
         flag = bool(meta.get("blocks")) if meta else None
         fields = _apply_extras({"content": _content_of(message.content.parts, flag), "id": message.id}, meta)
         out.append(HumanMessage(**fields) if message.role == "user" else SystemMessage(**fields))

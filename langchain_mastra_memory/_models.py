@@ -6,7 +6,6 @@ model an agent already has (``ChatOpenAI``, ``ChatAnthropic``, ``init_chat_model
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +15,7 @@ from langchain_core.runnables import Runnable
 
 from mastra_memory import InvalidInputError, ProviderError
 from mastra_memory.models import ChatTurn
+from mastra_memory.models._calls import check_call_limits, within
 
 __all__ = ["LangChainChatModel"]
 
@@ -74,12 +74,7 @@ class LangChainChatModel:
             raise InvalidInputError(
                 f"LangChainChatModel wraps a langchain_core BaseChatModel, got {type(chat_model).__name__}"
             )
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
-            raise InvalidInputError(f"timeout must be a number of seconds > 0 or None, got {timeout!r}")
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise InvalidInputError(f"max_retries must be an integer >= 0, got {max_retries!r}")
-        if isinstance(retry_delay, bool) or not isinstance(retry_delay, int | float) or retry_delay < 0:
-            raise InvalidInputError(f"retry_delay must be a number of seconds >= 0, got {retry_delay!r}")
+        check_call_limits(timeout, max_retries, retry_delay)
         self.chat_model = chat_model
         self.timeout = timeout
         self.forward_max_tokens = forward_max_tokens
@@ -133,11 +128,9 @@ class LangChainChatModel:
         """
         call = self._runnable.ainvoke([_lc_message(t) for t in messages], **self._kwargs(max_tokens))
         try:
-            reply = await asyncio.wait_for(call, self.timeout)
+            reply = await within(call, self.timeout, f"chat model {self._model_id!r}")
         except ProviderError:
             raise
-        except (TimeoutError, asyncio.TimeoutError) as exc:  # distinct classes before Python 3.11
-            raise ProviderError(f"chat model {self._model_id!r} did not answer within {self.timeout} s") from exc
         except Exception as exc:  # any failure of a third-party model becomes ProviderError
             raise self._failed(exc) from exc
         return self._text(reply)

@@ -1,13 +1,11 @@
 """LlamaIndex ``ChatMessage`` ↔ Mastra's format-2 messages.
 
-Mastra has no tool role: an agent turn's assistant side is *one* row whose parts hold every model
-step (``step-start`` separators), the tool calls (``tool-invocation`` parts) and, once the tools
-answered, their results (the same part, ``state: "result"``). LlamaIndex spreads that turn over
-assistant messages (tool calls as ``ToolCallBlock`` blocks, or provider-style
-``additional_kwargs["tool_calls"]``) and ``role="tool"`` messages (``additional_kwargs["tool_call_id"]``).
-:func:`to_mastra` folds each run of consecutive assistant/tool messages into one assistant row, as
-Mastra stores it, so a Mastra agent reading the thread sees its own shape; :func:`from_mastra`
-unfolds rows back.
+LlamaIndex spreads an agent turn over assistant messages (tool calls as ``ToolCallBlock`` blocks, or
+provider-style ``additional_kwargs["tool_calls"]``) and ``role="tool"`` messages
+(``additional_kwargs["tool_call_id"]``); Mastra stores it as one assistant row. :func:`to_mastra`
+folds each run of consecutive assistant/tool messages into that row and :func:`from_mastra` unfolds
+rows back, both through :mod:`mastra_memory._turns` (shared with the LangChain adapter); this module
+maps LlamaIndex's messages and blocks onto parts.
 
 What parts cannot say (``additional_kwargs``, roles such as ``developer``/``chatbot``, blocks that
 have no natural part, tool-result blocks other than one text) goes in ``content.metadata.llama_index``,
@@ -40,6 +38,7 @@ from llama_index.core.base.llms.types import (
 from pydantic import TypeAdapter
 
 from mastra_memory import Message, MessageContent, Role
+from mastra_memory._turns import TurnBuilder, keep_meta, kept_meta, unfold_turn
 
 __all__ = ["from_mastra", "to_mastra"]
 
@@ -238,110 +237,43 @@ def _plain_row(message: ChatMessage, thread_id: str, resource_id: str | None) ->
     if message.additional_kwargs:
         meta["additional_kwargs"] = _jsonable(message.additional_kwargs)
     content = MessageContent(parts=[_exact_part(b) for b in message.blocks])
-    if meta:
-        content.extra["metadata"] = {_META: meta}
+    keep_meta(content, _META, meta)
     return Message(role=role, content=content, id=str(uuid.uuid4()), thread_id=thread_id, resource_id=resource_id)
 
 
-class _Turn:
-    """Builds one assistant row from a run of assistant and tool messages."""
+def _add_assistant(turn: TurnBuilder, message: ChatMessage) -> None:
+    meta: dict[str, Any] = {}
+    if message.role != MessageRole.ASSISTANT:
+        meta["role"] = message.role.value
+    if message.additional_kwargs:
+        meta["additional_kwargs"] = _jsonable(message.additional_kwargs)
+    has_call_blocks = any(isinstance(b, ToolCallBlock) for b in message.blocks)
+    # provider-style calls: Mastra sees them; LlamaIndex shows them through the kwargs it keeps
+    hidden = [] if has_call_blocks else _provider_calls(message)
+    turn.add_step([_exact_part(block) for block in message.blocks], meta, hidden_calls=hidden)
 
-    def __init__(self) -> None:
-        self.row_id = str(uuid.uuid4())
-        self.parts: list[dict[str, Any]] = []
-        self.steps: list[dict[str, Any]] = []
-        self.calls: dict[str, dict[str, Any]] = {}  # tool call id -> its toolInvocation (mutable)
-        self.call_step: dict[str, int] = {}
 
-    def add_assistant(self, message: ChatMessage) -> None:
-        step = len(self.steps)
-        meta: dict[str, Any] = {}
-        if message.role != MessageRole.ASSISTANT:
-            meta["role"] = message.role.value
-        if message.additional_kwargs:
-            meta["additional_kwargs"] = _jsonable(message.additional_kwargs)
-        self.parts.append({"type": "step-start"})
-        for block in message.blocks:
-            part = _exact_part(block)
-            self.parts.append(part)
-            if part["type"] == "tool-invocation":
-                self._register(part["toolInvocation"], step)
-        if not any(isinstance(b, ToolCallBlock) for b in message.blocks):
-            for invocation in _provider_calls(message):  # Mastra sees them; LlamaIndex keeps its kwargs
-                self.parts.append(
-                    {
-                        "type": "tool-invocation",
-                        "toolInvocation": invocation,
-                        "providerMetadata": {_META: {"hidden": True}},
-                    }
-                )
-                self._register(invocation, step)
-        meta["results"] = []
-        self.steps.append(meta)
-
-    def _register(self, invocation: dict[str, Any], step: int) -> None:
-        self.calls[invocation["toolCallId"]] = invocation
-        self.call_step[invocation["toolCallId"]] = step
-
-    def add_tool(self, message: ChatMessage) -> None:
-        kwargs = dict(message.additional_kwargs)
-        raw_id = kwargs.pop("tool_call_id", None)
-        call_id = raw_id if isinstance(raw_id, str) and raw_id else None
-        meta: dict[str, Any] = {}
-        if call_id is None:
-            meta["no_id"] = raw_id if raw_id is not None else True
-        invocation = self.calls.get(call_id or "")
-        if invocation is None:  # a result without its call (cut history): a hidden invocation holds it
-            invocation = {
-                "state": "call",
-                "toolCallId": call_id or str(uuid.uuid4()),
-                "toolName": str(kwargs.get("name") or "unknown"),
-                "args": {},
-            }
-            if not self.steps:
-                self.steps.append({"results": [], "orphan": True})
-                self.parts.append({"type": "step-start"})
-            self.parts.append(
-                {"type": "tool-invocation", "toolInvocation": invocation, "providerMetadata": {_META: {"hidden": True}}}
-            )
-            self._register(invocation, len(self.steps) - 1)
-        invocation["state"] = "result"
-        blocks = message.blocks
-        if len(blocks) == 1 and isinstance(blocks[0], TextBlock):
-            invocation["result"] = _result_of(blocks[0].text)
-        else:
-            invocation["result"] = "\n".join(b.text for b in blocks if isinstance(b, TextBlock))
-            meta["blocks"] = [_dump(b) for b in blocks]
-        if kwargs:
-            meta["additional_kwargs"] = _jsonable(kwargs)
-        if message.role != MessageRole.TOOL:
-            meta["role"] = message.role.value
-        self.steps[self.call_step[invocation["toolCallId"]]]["results"].append(
-            {"call": invocation["toolCallId"], **meta}
-        )
-
-    def row(self, thread_id: str, resource_id: str | None) -> Message:
-        steps: list[dict[str, Any]] = []
-        for index, step in enumerate(self.steps):
-            default_order = [
-                p["toolInvocation"]["toolCallId"]
-                for p in self.parts
-                if p.get("type") == "tool-invocation"
-                and p["toolInvocation"]["state"] == "result"
-                and self.call_step[p["toolInvocation"]["toolCallId"]] == index
-            ]
-            results = step["results"]
-            compact = dict(step)
-            if [r["call"] for r in results] == default_order and all(set(r) == {"call"} for r in results):
-                del compact["results"]
-            steps.append(compact)
-        parts = self.parts
-        if len(self.steps) == 1 and not self.calls and parts and parts[0].get("type") == "step-start":
-            parts = parts[1:]  # a plain one-step reply: Mastra writes just its parts
-        content = MessageContent(parts=parts)
-        if any(steps):
-            content.extra["metadata"] = {_META: {"steps": steps}}
-        return Message(role="assistant", content=content, id=self.row_id, thread_id=thread_id, resource_id=resource_id)
+def _add_tool(turn: TurnBuilder, message: ChatMessage) -> None:
+    kwargs = dict(message.additional_kwargs)
+    raw_id = kwargs.pop("tool_call_id", None)
+    call_id = raw_id if isinstance(raw_id, str) and raw_id else None
+    meta: dict[str, Any] = {}
+    if call_id is None:
+        meta["no_id"] = raw_id if raw_id is not None else True
+    blocks = message.blocks
+    if len(blocks) == 1 and isinstance(blocks[0], TextBlock):
+        result = _result_of(blocks[0].text)
+    else:
+        result = "\n".join(b.text for b in blocks if isinstance(b, TextBlock))
+        meta["blocks"] = [_dump(b) for b in blocks]
+    if kwargs:
+        meta["additional_kwargs"] = _jsonable(kwargs)
+    if message.role != MessageRole.TOOL:
+        meta["role"] = message.role.value
+    name = kwargs.get("name")
+    # without an id it answers no call: a fresh id makes it a lone result
+    _, record = turn.add_result(call_id or str(uuid.uuid4()), result, tool_name=str(name) if name else None)
+    record.update(meta)
 
 
 def to_mastra(messages: Sequence[ChatMessage], thread_id: str, resource_id: str | None = None) -> list[Message]:
@@ -362,14 +294,14 @@ def to_mastra(messages: Sequence[ChatMessage], thread_id: str, resource_id: str 
         TypeError: a ``function``-role message (legacy OpenAI functions; Mastra has no place for it).
     """
     out: list[Message] = []
-    turn: _Turn | None = None
+    turn: TurnBuilder | None = None
     for message in messages:
         if message.role in _TURN_ROLES:
-            turn = turn or _Turn()
+            turn = turn or TurnBuilder(_META, str(uuid.uuid4()), hide_lone_calls=True)
             if message.role == MessageRole.TOOL:
-                turn.add_tool(message)
+                _add_tool(turn, message)
             else:
-                turn.add_assistant(message)
+                _add_assistant(turn, message)
             continue
         if turn is not None:
             out.append(turn.row(thread_id, resource_id))
@@ -387,28 +319,7 @@ def to_mastra(messages: Sequence[ChatMessage], thread_id: str, resource_id: str 
 # --------------------------------------------------------------------------- Mastra → LlamaIndex
 
 
-def _llama_meta(content: MessageContent) -> dict[str, Any]:
-    found = (content.metadata or {}).get(_META)
-    return found if isinstance(found, dict) else {}
-
-
-def _split_steps(parts: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    steps: list[list[dict[str, Any]]] = []
-    current: list[dict[str, Any]] | None = None
-    for part in parts:
-        if part.get("type") == "step-start":
-            current = []
-            steps.append(current)
-            continue
-        if current is None:
-            current = []
-            steps.append(current)
-        current.append(part)
-    return steps or [[]]
-
-
-def _tool_message(invocation: dict[str, Any], meta: dict[str, Any]) -> ChatMessage:
-    call_id = str(invocation.get("toolCallId"))
+def _tool_message(call_id: str, invocation: dict[str, Any], meta: dict[str, Any]) -> ChatMessage:
     if "blocks" in meta:
         blocks = [_load(b) for b in meta["blocks"]]
     else:
@@ -423,32 +334,18 @@ def _tool_message(invocation: dict[str, Any], meta: dict[str, Any]) -> ChatMessa
 
 
 def _assistant(message: Message) -> list[ChatMessage]:
-    steps_meta = _llama_meta(message.content).get("steps")
-    steps_meta = steps_meta if isinstance(steps_meta, list) else []
     out: list[ChatMessage] = []
-    for index, parts in enumerate(_split_steps(message.content.parts)):
-        meta: dict[str, Any] = (
-            steps_meta[index] if index < len(steps_meta) and isinstance(steps_meta[index], dict) else {}
-        )
-        if not meta.get("orphan"):
+    for step in unfold_turn(message.content, _META):
+        meta = step.meta or {}
+        if not step.orphan:
             out.append(
                 ChatMessage(
                     role=meta.get("role", MessageRole.ASSISTANT),
-                    blocks=_blocks_of(parts),
+                    blocks=_blocks_of(step.parts),
                     additional_kwargs=meta.get("additional_kwargs") or {},
                 )
             )
-        done = {
-            str(inv.get("toolCallId")): inv
-            for p in parts
-            if p.get("type") == "tool-invocation"
-            and isinstance(inv := p.get("toolInvocation"), dict)
-            and inv.get("state") == "result"
-        }
-        results = {r["call"]: r for r in meta.get("results", []) if isinstance(r, dict) and r.get("call") in done}
-        order = list(results) + [cid for cid in done if cid not in results]
-        for call_id in order:
-            out.append(_tool_message(done[call_id], {k: v for k, v in results.get(call_id, {}).items() if k != "call"}))
+        out.extend(_tool_message(*result) for result in step.results)
     return out
 
 
@@ -466,7 +363,7 @@ def from_mastra(messages: Sequence[Message]) -> list[ChatMessage]:
         if message.role == "assistant":
             out.extend(_assistant(message))
             continue
-        meta = _llama_meta(message.content)
+        meta = kept_meta(message.content, _META)
         role = meta.get("role", MessageRole.USER if message.role == "user" else MessageRole.SYSTEM)
         out.append(
             ChatMessage(

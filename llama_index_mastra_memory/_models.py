@@ -16,6 +16,7 @@ from llama_index.core.llms import LLM
 
 from mastra_memory import InvalidInputError, ProviderError
 from mastra_memory.models import ChatTurn
+from mastra_memory.models._calls import check_call_limits, within
 
 __all__ = ["LlamaIndexLLM"]
 
@@ -67,12 +68,7 @@ class LlamaIndexLLM:
     ) -> None:
         if not isinstance(llm, LLM):
             raise InvalidInputError(f"LlamaIndexLLM wraps a llama_index.core.llms.LLM, got {type(llm).__name__}")
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
-            raise InvalidInputError(f"timeout must be a number of seconds > 0 or None, got {timeout!r}")
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise InvalidInputError(f"max_retries must be an integer >= 0, got {max_retries!r}")
-        if isinstance(retry_delay, bool) or not isinstance(retry_delay, int | float) or retry_delay < 0:
-            raise InvalidInputError(f"retry_delay must be a number of seconds >= 0, got {retry_delay!r}")
+        check_call_limits(timeout, max_retries, retry_delay)
         self.llm = llm
         self.timeout = timeout
         self.max_retries = max_retries
@@ -140,7 +136,4 @@ class LlamaIndexLLM:
             ProviderError: the call failed after its retries, timed out, or returned no chat response.
         """
         chat, kwargs = self._request(messages, max_tokens)
-        try:
-            return await asyncio.wait_for(self._attempts(chat, kwargs), self.timeout)
-        except (TimeoutError, asyncio.TimeoutError) as exc:  # distinct classes before Python 3.11
-            raise ProviderError(f"LLM {self._model_id!r} did not answer within {self.timeout} s") from exc
+        return await within(self._attempts(chat, kwargs), self.timeout, f"LLM {self._model_id!r}")

@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Any, Literal, TypeAlias
 
 import psycopg
+import psycopg.errors
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
@@ -50,8 +51,18 @@ class AuthContext:
     claims_json: str
 
     def __post_init__(self) -> None:
+        # Built directly (not through the class methods), the two fields must still agree.
         if self.role not in _ROLES:
             raise AuthError(f"role {self.role!r} is not one of {sorted(_ROLES)}")
+        try:
+            claims = json.loads(self.claims_json)
+        except (TypeError, ValueError) as exc:
+            raise AuthError(f"claims_json is not JSON: {exc}") from exc
+        if not isinstance(claims, dict) or claims.get("role") != self.role:
+            raise AuthError(f"claims_json must be a JSON object whose role is {self.role!r}")
+        sub = claims.get("sub")
+        if self.role == "authenticated" and (not isinstance(sub, str) or not sub.strip()):
+            raise AuthError("an authenticated context needs a non-empty sub claim")
 
     @property
     def claims(self) -> Mapping[str, Any]:
@@ -165,6 +176,8 @@ def _not_idle(status: TransactionStatus) -> AuthError:
 
 
 def _refused(auth: AuthContext, exc: psycopg.Error) -> AuthError:
+    if not isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return AuthError(f"could not act as {auth.role!r}: {str(exc).strip()}; nothing was run")
     return AuthError(
         f"the login role may not act as {auth.role!r}: {str(exc).strip()}; connect as a role that is a member "
         "of anon, authenticated and service_role (on Supabase, postgres)"
@@ -185,9 +198,7 @@ def acting_as(conn: psycopg.Connection[Any], auth: AuthContext) -> Iterator[None
     try:
         with conn.cursor() as cur:
             cur.execute(_setup(auth), prepare=False)
-            cur.nextset()
-            cur.nextset()
-            row = cur.fetchone()
+            row = cur.fetchone() if cur.nextset() and cur.nextset() else None  # the third result: the read-back
     except psycopg.Error as exc:
         _rollback(conn)
         raise _refused(auth, exc) from exc
@@ -213,9 +224,7 @@ async def acting_as_async(conn: psycopg.AsyncConnection[Any], auth: AuthContext)
     try:
         async with conn.cursor() as cur:
             await cur.execute(_setup(auth), prepare=False)
-            cur.nextset()
-            cur.nextset()
-            row = await cur.fetchone()
+            row = await cur.fetchone() if cur.nextset() and cur.nextset() else None
     except psycopg.Error as exc:
         await _rollback_async(conn)
         raise _refused(auth, exc) from exc

@@ -25,6 +25,9 @@ _MAX_ID_LENGTH = 1024
 _MIN_INT, _MAX_INT = -(2**63), 2**64 - 1
 # orjson refuses more than 255 levels (with a bare TypeError); stop well before, with a clear error.
 MAX_JSON_DEPTH = 200
+# Counts (page sizes, windows, history lengths) must fit PostgreSQL's integer once one is added,
+# and page * per_page must fit a bigint OFFSET; nothing real comes near.
+MAX_COUNT = 2**31 - 2
 
 
 def check_text(value: str, what: str, *, nul_ok: bool = False) -> str:
@@ -131,7 +134,16 @@ def check_page(page: Any, per_page: Any) -> tuple[int, int | None]:
         return page, None
     if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 0:
         raise InvalidInputError(f"per_page must be >= 0 (or None for everything), got {per_page!r}")
+    check_count(page, "page")
+    check_count(per_page, "per_page")
     return page, per_page
+
+
+def check_count(value: int, what: str) -> int:
+    """An integer already known to be >= 0 that must also stay within :data:`MAX_COUNT`."""
+    if value > MAX_COUNT:
+        raise InvalidInputError(f"{what} is {value}, more than the largest count allowed ({MAX_COUNT})")
+    return value
 
 
 def check_direction(direction: Any) -> str:

@@ -60,3 +60,28 @@ def test_the_cli_tour_runs(tmp_path: Path) -> None:
     assert "would delete 3 thread(s)" in result.stdout
     assert result.stdout.rstrip().endswith("exit code: 3")
     assert "mastra-memory: error: thread 'no-such-thread' does not exist" in result.stderr
+
+
+PAGES = ["README.md", "docs/quickstart.md", "docs/concepts.md", "docs/configuration.md", "docs/scaling.md",
+         "docs/cli.md", "docs/faq.md"]
+
+
+def test_code_shown_in_these_pages_is_an_excerpt_of_a_tested_example() -> None:
+    examples = "\n".join(
+        p.read_text(encoding="utf-8") for p in (ROOT / "docs" / "examples").iterdir() if p.suffix in (".py", ".sh")
+    )
+    shown_lines = set(examples.splitlines())
+    missing = []
+    for page in PAGES:
+        text = (ROOT / page).read_text(encoding="utf-8")
+        for block in text.split("```")[1::2]:
+            language, _, body = block.partition("\n")
+            if language.strip() not in ("python", "sh"):
+                continue  # output samples (```text) are not code
+            for line in body.splitlines():
+                if not line.strip() or line.strip() in ("...", "...,", "…") or line in shown_lines:
+                    continue  # blank, an elision, or a line of an example
+                if line.startswith("pip install") or (page == "README.md" and line.startswith("bash ")):
+                    continue  # installing, and the README's two top-level commands
+                missing.append(f"{page}: {line}")
+    assert missing == []

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +14,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_mastra_memory import from_mastra, to_mastra
 from mastra_memory import Message, MessageContent
 from mastra_memory._content import decode_content
-
-SAMPLES = Path("/work/shared/reference/mastra_pg_samples.txt")
+from tests.mastra_samples import needs_samples, sample_rows
 
 
 def tool_loop() -> list[BaseMessage]:
@@ -107,6 +104,14 @@ def test_plain_messages_carry_no_langchain_metadata() -> None:
     ]
 
 
+def test_a_call_answered_twice_reads_back_once_with_its_last_result() -> None:
+    # Mastra holds one result per call: the second ToolMessage for a call replaces the first.
+    call = {"name": "f", "args": {}, "id": "c", "type": "tool_call"}
+    messages = [AIMessage("", id="a", tool_calls=[call]), ToolMessage("first", tool_call_id="c", name="f", id="t1"),
+                ToolMessage("second", tool_call_id="c", name="f", id="t2")]
+    assert from_mastra(to_mastra(messages, "t")) == [messages[0], messages[2]]
+
+
 def test_function_messages_are_refused() -> None:
     from langchain_core.messages import FunctionMessage
 
@@ -114,21 +119,7 @@ def test_function_messages_are_refused() -> None:
         to_mastra([FunctionMessage("x", name="f")], "t")
 
 
-def sample_rows() -> list[Message]:
-    """The mastra_messages rows Mastra itself wrote (reference samples), decoded as the store does."""
-    text = SAMPLES.read_text()
-    table = text.split("TABLE mastra_messages", 1)[1].split("TABLE ", 1)[0]
-    out = []
-    for block in table.split("  [row ")[1:]:
-        fields = dict(re.findall(r"^    (\w+) = (.*)$", block, re.M))
-        content, _ = decode_content(json.loads(fields["content"]), fields["type"].strip('"'))
-        out.append(
-            Message(json.loads(fields["role"]), content, json.loads(fields["id"]), json.loads(fields["thread_id"]))
-        )
-    return out
-
-
-@pytest.mark.skipif(not SAMPLES.exists(), reason="the Mastra sample rows are not available")
+@needs_samples
 def test_rows_mastra_wrote_read_as_langchain_messages() -> None:
     rows = sample_rows()
     by_id = {r.id: r for r in rows}

@@ -1,16 +1,33 @@
-"""Fixtures for the LlamaIndex adapter: a blocking and an asyncio memory on one fresh schema."""
+"""Fixtures for the LlamaIndex adapter: a blocking and an asyncio memory on one fresh schema, and a sample turn."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from mastra_memory import AsyncMemory, Memory
 from tests.conftest import _async_pool, _sync_pool
 from tests.support import drop_schema, fresh_schema
+
+if TYPE_CHECKING:
+    from llama_index.core.base.llms.types import ChatMessage
+
+
+def turn(n: int) -> list[ChatMessage]:
+    """Question ``n``, a tool call and its result, and the answer: one agent turn as FunctionAgent writes it."""
+    from llama_index.core.base.llms.types import ChatMessage, ToolCallBlock  # here: llama-index is optional
+
+    return [
+        ChatMessage(role="user", content=f"question {n}"),
+        ChatMessage(
+            role="assistant", blocks=[ToolCallBlock(tool_call_id=f"c{n}", tool_name="calc", tool_kwargs={"n": n})]
+        ),
+        ChatMessage(role="tool", content=f"result {n}", additional_kwargs={"tool_call_id": f"c{n}"}),
+        ChatMessage(role="assistant", content=f"answer {n}"),
+    ]
 
 
 @dataclass

@@ -9,25 +9,14 @@ import pytest
 
 pytest.importorskip("llama_index.core", reason="llama-index is not installed: pip install 'mastra-memory[llama-index]'")
 
-from llama_index.core.base.llms.types import ChatMessage, TextBlock, ToolCallBlock
+from llama_index.core.base.llms.types import ChatMessage, TextBlock
 from llama_index.core.memory import ChatMemoryBuffer
 from llama_index.core.storage.chat_store import BaseChatStore
 
 from llama_index_mastra_memory import MastraChatStore
 from mastra_memory import OwnershipError
 
-from .conftest import Pair
-
-
-def turn(n: int) -> list[ChatMessage]:
-    return [
-        ChatMessage(role="user", content=f"question {n}"),
-        ChatMessage(
-            role="assistant", blocks=[ToolCallBlock(tool_call_id=f"c{n}", tool_name="calc", tool_kwargs={"n": n})]
-        ),
-        ChatMessage(role="tool", content=f"result {n}", additional_kwargs={"tool_call_id": f"c{n}"}),
-        ChatMessage(role="assistant", content=f"answer {n}"),
-    ]
+from .conftest import Pair, turn
 
 
 class Face:

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("llama_index.core", reason="llama-index is not installed: pip install 'mastra-memory[llama-index]'")
 
-from llama_index.core.base.llms.types import ChatMessage, ToolCallBlock
+from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.memory import Memory
 from llama_index.core.storage.chat_store.base_db import AsyncDBChatStore, MessageStatus
 
@@ -17,20 +17,9 @@ from llama_index_mastra_memory import MastraDBChatStore, SemanticRecallBlock, fr
 from mastra_memory import InvalidInputError, MemoryConfig, OwnershipError, SemanticRecall
 from mastra_memory.embedding import HashEmbedder
 
-from .conftest import Pair
+from .conftest import Pair, turn
 
 ACTIVE, ARCHIVED = MessageStatus.ACTIVE, MessageStatus.ARCHIVED
-
-
-def turn(n: int) -> list[ChatMessage]:
-    return [
-        ChatMessage(role="user", content=f"question {n}"),
-        ChatMessage(
-            role="assistant", blocks=[ToolCallBlock(tool_call_id=f"c{n}", tool_name="calc", tool_kwargs={"n": n})]
-        ),
-        ChatMessage(role="tool", content=f"result {n}", additional_kwargs={"tool_call_id": f"c{n}"}),
-        ChatMessage(role="assistant", content=f"answer {n}"),
-    ]
 
 
 def store(pair: Pair, resource_id: str = "ada") -> MastraDBChatStore:

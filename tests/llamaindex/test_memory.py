@@ -12,13 +12,13 @@ import pytest
 
 pytest.importorskip("llama_index.core", reason="llama-index is not installed: pip install 'mastra-memory[llama-index]'")
 
-from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
 from llama_index_mastra_memory import MastraMemory
 from mastra_memory import InvalidInputError, MemoryConfig, Message, OwnershipError, SemanticRecall, WorkingMemory
 from mastra_memory.embedding import HashEmbedder
 
-from .conftest import Pair
+from .conftest import Pair, turn
 
 T0_TEXTS = [
     "I adopted a beagle puppy named Biscuit last week",
@@ -26,17 +26,6 @@ T0_TEXTS = [
     "We are going hiking in the Alps in July",
     "Pack good boots for the Alps",
 ]
-
-
-def turn(n: int) -> list[ChatMessage]:
-    return [
-        ChatMessage(role="user", content=f"question {n}"),
-        ChatMessage(
-            role="assistant", blocks=[ToolCallBlock(tool_call_id=f"c{n}", tool_name="calc", tool_kwargs={"n": n})]
-        ),
-        ChatMessage(role="tool", content=f"result {n}", additional_kwargs={"tool_call_id": f"c{n}"}),
-        ChatMessage(role="assistant", content=f"answer {n}"),
-    ]
 
 
 def recall_config(**kwargs: Any) -> MemoryConfig:

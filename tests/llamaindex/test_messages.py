@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,9 +25,8 @@ from llama_index.core.base.llms.types import (
 
 from llama_index_mastra_memory import from_mastra, to_mastra
 from mastra_memory import Message, MessageContent
-from mastra_memory._content import decode_content
+from tests.mastra_samples import needs_samples, sample_rows
 
-SAMPLES = Path("/work/shared/reference/mastra_pg_samples.txt")
 PNG = b"\x89PNG\r\n\x1a\n-not-really-a-png"
 
 
@@ -168,21 +165,7 @@ def test_reads_return_fresh_objects() -> None:
     assert second == agent_turn() and from_mastra(rows) == agent_turn()
 
 
-def sample_rows() -> list[Message]:
-    """The mastra_messages rows Mastra itself wrote (reference samples), decoded as the store does."""
-    text = SAMPLES.read_text()
-    table = text.split("TABLE mastra_messages", 1)[1].split("TABLE ", 1)[0]
-    out = []
-    for block in table.split("  [row ")[1:]:
-        fields = dict(re.findall(r"^    (\w+) = (.*)$", block, re.M))
-        content, _ = decode_content(json.loads(fields["content"]), fields["type"].strip('"'))
-        out.append(
-            Message(json.loads(fields["role"]), content, json.loads(fields["id"]), json.loads(fields["thread_id"]))
-        )
-    return out
-
-
-@pytest.mark.skipif(not SAMPLES.exists(), reason="the Mastra sample rows are not available")
+@needs_samples
 def test_rows_mastra_wrote_read_as_llama_index_messages() -> None:
     rows = sample_rows()
     by_id = {r.id: r for r in rows}

@@ -248,3 +248,58 @@ def test_the_config_refuses_what_cannot_work() -> None:
     assert ObservationalMemory(model=model).reflection_tokens == 40_000
 
 
+
+
+async def test_a_long_backlog_is_observed_in_bounded_batches(mem_factory: Any) -> None:
+    backlog = turns(20)
+    threshold = messages_tokens(backlog[:4])
+    model = ScriptedChatModel(default=observer_reply(["🟡 (09:00) a batch"]))
+    mem = await om_memory(mem_factory, model, observation_tokens=threshold)
+    await mem.create_thread("ada", thread_id="t1")
+    await mem.save_messages(backlog)  # e.g. observational memory switched on for an old thread
+    ctx = await mem.context("t1", "ada")
+    assert len(model.calls) == 3  # 8 + 8 + 4 messages: batches of at most twice the threshold
+    for call in model.calls:
+        shown = call[-1].content.count("**User (") + call[-1].content.count("**Assistant (")
+        assert shown <= 8
+    assert ctx.observations.observed_now and [m.id for m in ctx.messages] == [CONTINUATION_ID]
+    record = await mem.get_observations("t1", "ada")
+    assert record.observed_message_ids == [f"m{i}" for i in range(20)]
+    assert record.observations.count("--- message boundary (") == 2
+
+
+async def test_batches_stored_before_a_failure_stay_stored(mem_factory: Any) -> None:
+    backlog = turns(16)
+    threshold = messages_tokens(backlog[:4])
+    model = ScriptedChatModel(observer_reply(["🟡 (09:00) first batch"]), RuntimeError("rate limited"))
+    mem = await om_memory(mem_factory, model, observation_tokens=threshold)
+    await mem.create_thread("ada", thread_id="t1")
+    await mem.save_messages(backlog)
+    ctx = await mem.context("t1", "ada")
+    assert ctx.observations.observed_now and "rate limited" in (ctx.observations.error or "")
+    assert [m.id for m in ctx.messages] == [CONTINUATION_ID, *(f"m{i}" for i in range(8, 16))]
+    assert (await mem.get_observations("t1", "ada")).observed_message_ids == [f"m{i}" for i in range(8)]
+
+
+async def test_resource_scope_shows_other_threads_unobserved_messages(mem_factory: Any) -> None:
+    model = ScriptedChatModel(default=observer_reply(["🔴 (09:00) User stated they own a beagle"]))
+    mem = await om_memory(mem_factory, model, observation_tokens=messages_tokens(turns(2)), scope="resource")
+    for thread in ("t1", "t2", "t3"):
+        await mem.create_thread("ada", thread_id=thread)
+    await mem.create_thread("bob", thread_id="bob-1")
+    await mem.save_messages([Message.user("bob's secret", id="b1", thread_id="bob-1")])
+    await mem.save_messages([Message.user("in t2: my sister visits on Sunday", id="n1", thread_id="t2")])
+    ctx = await mem.context("t1", "ada")  # nothing observed yet: only the other conversations
+    assert ctx.system[0].startswith("Recent messages from this user's OTHER conversations")
+    assert '<other-conversation id="t2">' in ctx.system[0] and "sister visits on Sunday" in ctx.system[0]
+    assert "bob's secret" not in ctx.system[0] and ctx.messages == []
+
+    await mem.save_messages(turns(2))  # t1 reaches the threshold and is observed
+    ctx = await mem.context("t1", "ada")
+    assert ctx.system[0].startswith("The observations below are your memory")
+    assert ctx.system[1].startswith("Recent messages from this user's OTHER conversations")
+    assert ctx.system[2] == "<observations>"
+    assert ctx.observations.other_conversations == ctx.system[1]
+    ctx = await mem.context("t2", "ada")  # from t2, t1's messages are observed: they are not repeated
+    assert ctx.observations.other_conversations is None  # t1's messages are observed, t3 is empty
+    assert "own a beagle" in "\n".join(ctx.system) and [m.id for m in ctx.messages] == [CONTINUATION_ID, "n1"]

@@ -29,12 +29,16 @@ def start(mem: Any, call: Callable[[Any], Any]) -> asyncio.Future[Any]:
     return asyncio.ensure_future(asyncio.to_thread(call, mem.memory))
 
 
-async def wait_for_lock_waiters(dsn: str, n: int, limit: float = 20.0) -> None:
-    """Poll until ``n`` sessions wait for a lock (the moment a racing operation is parked)."""
+async def wait_for_lock_waiters(dsn: str, n: int, schema: str, limit: float = 20.0) -> None:
+    """Poll until ``n`` statements naming ``schema`` wait for a lock (racing operations parked);
+    other sessions on a shared server do not count."""
     give_up = time.monotonic() + limit
     with psycopg.connect(dsn, autocommit=True) as conn:
         while True:
-            row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").fetchone()
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND strpos(query, %s) > 0",
+                (f'"{schema}"',),
+            ).fetchone()
             if row is not None and row[0] >= n:
                 return
             if time.monotonic() > give_up:

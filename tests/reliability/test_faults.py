@@ -90,7 +90,7 @@ async def test_a_restart_during_a_save_fails_cleanly_and_the_retry_lands_exactly
                 )
             )
             saving = start(mem, lambda m: m.save_messages(turn("t", 2)))
-            await wait_for_lock_waiters(dsn, 1)
+            await wait_for_lock_waiters(dsn, 1, schema)
             await asyncio.to_thread(server.stop)
         finally:
             blocker.close()  # its server is gone: close without a commit
@@ -200,7 +200,7 @@ async def test_an_exhausted_pool_times_out_clearly_and_recovers(pg_dsn: str, fla
                 )
             )
             stuck = [start(mem, lambda m, i=i: m.save_messages(turn("t", i))) for i in (1, 2)]
-            await wait_for_lock_waiters(pg_dsn, 2)
+            await wait_for_lock_waiters(pg_dsn, 2, schema)
             with pytest.raises(PoolTimeoutError, match="max_size") as timed_out:
                 await mem.get_thread("t")
             assert isinstance(timed_out.value, StorageError)

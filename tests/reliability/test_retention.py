@@ -16,7 +16,6 @@ import psycopg
 import pytest
 
 from mastra_memory import (
-    AsyncMemory,
     InvalidInputError,
     MemoryConfig,
     Message,
@@ -28,6 +27,8 @@ from mastra_memory import (
 from mastra_memory.embedding import HashEmbedder
 from tests.storage._raw import add_vector, count, create_vector_table, run
 from tests.support import fresh_schema, run_example
+
+from ._helpers import start, wait_for_lock_waiters
 
 UTC = timezone.utc
 LONG_AGO = datetime(2024, 1, 1, tzinfo=UTC)
@@ -250,14 +251,6 @@ async def test_delete_resource_refuses_an_empty_id(mem: Any) -> None:
     assert count(mem, "mastra_threads") == 1
 
 
-def start(mem: Any, call: Any) -> asyncio.Future[Any]:
-    """Run ``call(memory)`` in the background: a task for AsyncMemory, an OS thread for Memory
-    (whose blocking call would otherwise stall the event loop)."""
-    if isinstance(mem, AsyncMemory):
-        return asyncio.ensure_future(call(mem))
-    return asyncio.ensure_future(asyncio.to_thread(call, mem.memory))
-
-
 async def test_a_save_racing_delete_resource_either_lands_first_or_fails_leaving_no_orphans(mem: Any) -> None:
     """The deletion locks the resource's threads first; a save that comes second waits, then
     finds its thread gone (NotFoundError); one that came first is deleted with the rest."""
@@ -267,7 +260,9 @@ async def test_a_save_racing_delete_resource_either_lands_first_or_fails_leaving
         blocker.execute("SELECT id FROM mastra_threads WHERE id = 't' FOR UPDATE")
         save = start(mem, lambda m: m.save_messages([Message.user("racing", id="race", thread_id="t")]))
         delete = start(mem, lambda m: m.delete_resource("ada"))
-        await asyncio.sleep(0.3)  # let both reach the lock; which goes first is the server's choice
+        await wait_for_lock_waiters(
+            str(mem.pool.conninfo), 2, mem.schema
+        )  # both parked; the server picks who goes first
         blocker.rollback()
     saved, deleted = await asyncio.gather(save, delete, return_exceptions=True)
     assert isinstance(deleted, ResourceDeletion)

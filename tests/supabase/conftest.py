@@ -55,7 +55,8 @@ def supa(pg_dsn: str) -> Iterator[Supa]:
     superuser = make_conninfo(pg_dsn, dbname=name)
     with psycopg.connect(superuser, autocommit=True) as conn:
         conn.execute(EMULATION)  # type: ignore[arg-type]  # several statements, no parameters
-        conn.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO mm_supabase_admin").format(sql.Identifier(name)))
+        # As on Supabase, the database (hence schema public, through pg_database_owner) is postgres's.
+        conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO mm_supabase_admin").format(sql.Identifier(name)))
     yield Supa(
         superuser,
         make_conninfo(superuser, user="mm_supabase_admin"),

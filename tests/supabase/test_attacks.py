@@ -15,12 +15,14 @@ from mastra_memory import (
     Message,
     MessageUpdate,
     NotFoundError,
+    ObservationalMemory,
     OwnershipError,
     PermissionDeniedError,
     SemanticRecall,
     WorkingMemory,
 )
 
+from ..observational.fakes import ScriptedChatModel, observer_reply
 from .conftest import USER_A, USER_B, Supa, empty_schema
 
 A_SECRET = "alpha secret swordfish"
@@ -73,12 +75,17 @@ async def a_is_intact(w: dict[str, Any]) -> None:
     assert A_SECRET in (await a.get_working_memory(w["ta"].id, USER_A) or "")
 
 
+async def answer_or_refusal(call: Any) -> Any:
+    """What a call returned, or the refusal it raised (either may be checked for leaks)."""
+    try:
+        return await call
+    except REFUSED as exc:
+        return exc
+
+
 def leaks(value: Any) -> bool:
-    return A_SECRET in repr(value) or w_id_in(value)
-
-
-def w_id_in(value: Any) -> bool:
-    return "A's plans" in repr(value)
+    """Whether anything of A's (a secret text, A's thread title) shows in a value or an error."""
+    return A_SECRET in repr(value) or "A's plans" in repr(value)
 
 
 async def test_users_see_their_own_memory(world: dict[str, Any]) -> None:
@@ -238,3 +245,29 @@ async def test_an_unbound_memory_on_the_admin_login_still_works(world: dict[str,
     # Like Mastra's own server on Supabase's postgres login (BYPASSRLS): no AuthContext, no RLS.
     ids = {t.id for t in (await world["base"].list_threads()).threads}
     assert {world["ta"].id, world["tb"].id} <= ids
+
+
+async def test_observational_memory_is_written_as_the_user_and_hidden_from_others(
+    memory_of: Any, supa: Supa, supa_schema: str
+) -> None:
+    empty_schema(supa.superuser, supa_schema)
+    model = ScriptedChatModel(observer_reply([f"🔴 (09:00) User said: {A_SECRET}"]))
+    base = memory_of(MemoryConfig(observational_memory=ObservationalMemory(model=model, observation_tokens=20)))
+    a, b = base.with_auth(AuthContext.user(USER_A)), base.with_auth(AuthContext.user(USER_B))
+    ta = await a.create_thread(USER_A)
+    tb = await b.create_thread(USER_B)
+    await a.save_messages([Message.user(f"{A_SECRET}, and more words to pass the threshold", thread_id=ta.id)])
+    ctx = await a.context(ta.id, USER_A)
+    assert ctx.observations is not None and ctx.observations.observed_now, ctx.observations
+    assert (await a.get_observations(ta.id, USER_A)) is not None  # the model ran outside any transaction
+    for thread_id, resource_id in ((ta.id, USER_A), (tb.id, USER_A)):
+        assert not leaks(await answer_or_refusal(b.get_observations(thread_id, resource_id)))
+        assert not leaks(await answer_or_refusal(b.context(thread_id, resource_id)))
+    with_service = await base.with_auth(AuthContext.service()).get_observations(ta.id, USER_A)
+    assert with_service is not None and A_SECRET in repr(with_service)
+
+
+async def test_b_cannot_backfill_a(world: dict[str, Any]) -> None:
+    b = world["b"]
+    assert await b.backfill_embeddings(scan=True, resource_id=USER_A) == 0
+    await a_is_intact(world)

@@ -10,8 +10,9 @@ import psycopg
 import psycopg_pool
 import pytest
 
-from mastra_memory import AsyncMemory, AuthContext, AuthError, Memory, PermissionDeniedError
+from mastra_memory import AsyncMemory, AuthContext, AuthError, Memory, MemoryConfig, PermissionDeniedError
 from mastra_memory._connect import configure_async_connection, configure_connection
+from mastra_memory.embedding import HashEmbedder
 
 from .conftest import USER_A, USER_B, Supa, empty_schema
 
@@ -52,6 +53,21 @@ def test_contexts_are_immutable() -> None:
 def test_bad_user_contexts_are_refused(sub: Any, claims: Any) -> None:
     with pytest.raises(AuthError):
         AuthContext.user(sub, claims=claims)
+
+
+@pytest.mark.parametrize(
+    ("role", "claims_json"),
+    [
+        ("authenticated", '{"role":"service_role","sub":"x"}'),
+        ("authenticated", '{"role":"authenticated"}'),
+        ("service_role", "not json"),
+        ("service_role", "[]"),
+        ("postgres", '{"role":"postgres"}'),
+    ],
+)
+def test_a_directly_built_context_must_be_consistent(role: Any, claims_json: str) -> None:
+    with pytest.raises(AuthError):
+        AuthContext(role, claims_json)
 
 
 def test_from_claims_takes_the_role_and_refuses_service_tokens_unless_allowed() -> None:
@@ -185,3 +201,18 @@ def test_through_pgbouncer_the_next_client_finds_no_role_or_claim(supa: Supa, su
         assert memory.with_auth(AuthContext.user(USER_B)).list_threads().threads == []
     finally:
         memory.close()
+
+
+def test_recall_with_an_embedder_the_migration_did_not_prepare_fails_closed(supa: Supa, supa_schema: str) -> None:
+    # Users may not create tables: a 256-d embedder on a schema migrated for 384-d vectors is refused
+    # (typed), instead of silently creating anything or falling back to the login's rights.
+    empty_schema(supa.superuser, supa_schema)
+    with _single_pool(supa.admin) as pool:
+        memory = Memory(pool, schema=supa_schema, config=MemoryConfig(semantic_recall=True), embedder=HashEmbedder(256))
+        a = memory.with_auth(AuthContext.user(USER_A))
+        thread = a.create_thread(USER_A)
+        with pytest.raises(PermissionDeniedError, match="permission denied"):
+            a.context(thread.id, USER_A, query="anything")
+        with psycopg.connect(supa.superuser) as conn:
+            made = conn.execute("SELECT to_regclass(%s)", (f'"{supa_schema}".memory_messages_256',)).fetchone()
+        assert made == (None,)

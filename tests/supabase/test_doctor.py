@@ -55,7 +55,8 @@ def test_a_schema_without_the_migration_is_reported(supa: Supa) -> None:
 
 
 def test_a_login_that_cannot_act_as_users_is_reported(supa: Supa, supa_schema: str) -> None:
-    assert _verdicts(doctor(supa.outsider, schema=supa_schema))["roles"] is False
+    checks = doctor(supa.outsider, schema=supa_schema)
+    assert _verdicts(checks)["roles"] is False, checks
 
 
 def test_a_plain_postgres_is_not_taken_for_supabase(pg15_dsn: str) -> None:

@@ -59,7 +59,8 @@ def test_every_table_has_rls_and_anon_has_no_grant(supa: Supa, supa_schema: str)
         " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
         supa_schema,
     )
-    assert {r[0] for r in rows} >= {"mastra_threads", "mastra_messages", "mastra_resources", f"memory_messages_{DIMENSION}"}
+    expected = {"mastra_threads", "mastra_messages", "mastra_resources", f"memory_messages_{DIMENSION}"}
+    assert {r[0] for r in rows} >= expected
     for table, rls, anon, service in rows:
         assert rls and not anon and service, table
 
@@ -74,7 +75,8 @@ def test_functions_have_an_empty_search_path_and_are_not_callable_by_anon(supa: 
     )
     definers = {name for name, definer, *_ in rows if definer}
     # Only the ownership probes and the statistics trigger run as their owner.
-    assert definers == {"mastra_memory_may_use_thread", "mastra_memory_may_use_message", "mastra_memory_recall_stats_sync"}
+    probes = {"mastra_memory_may_use_thread", "mastra_memory_may_use_message", "mastra_memory_recall_stats_sync"}
+    assert definers == probes
     for name, _, config, anon, authenticated in rows:
         assert 'search_path=""' in (config or []), name
         assert not anon and authenticated, name
@@ -103,3 +105,16 @@ def test_the_migration_never_grants_to_anon() -> None:
     text = supabase_migration(membership=True).lower()
     assert "to anon" not in text and "to public" not in text
     assert "from public, anon" in text
+
+
+def test_the_migration_applies_twice_in_public_too(supa: Supa) -> None:
+    # The test database is our own, so its public schema is free to use.
+    for _ in range(2):
+        apply_migration(supa.admin, "public", dimension=1536, membership=True)
+    rows = _rows(
+        supa.superuser,
+        "SELECT count(*) FILTER (WHERE c.relrowsecurity), count(*) FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"
+        " AND (c.relname LIKE 'mastra%%' OR c.relname = 'memory_messages')",
+    )
+    assert rows[0][0] == rows[0][1] >= 9  # the Mastra tables, ours, memory_messages (1536-d), members

@@ -12,6 +12,7 @@ from .._plan import Plan, query
 from .._store import Store
 from .._types import DateRange, Include, Message, MessagePage, MessageUpdate
 from .._validate import (
+    check_count,
     check_direction,
     check_id,
     check_ids,
@@ -151,6 +152,7 @@ def _includes(include: Sequence[Include] | None) -> dict[str, Any]:
             n = getattr(inc, side)
             if isinstance(n, bool) or not isinstance(n, int) or n < 0:
                 raise InvalidInputError(f"include[{i}].{side} must be an integer >= 0, got {n!r}")
+            check_count(n, f"include[{i}].{side}")
     return {
         "include_ids": tuple(inc.id for inc in include),
         "include_before": tuple(inc.before for inc in include),
@@ -236,6 +238,8 @@ def recall(
         raise InvalidInputError(
             f"last_messages must be an integer >= 0 (or None for the config's), got {last_messages!r}"
         )
+    if last_messages is not None:
+        check_count(last_messages, "last_messages")
     n = s.config.last_messages if last_messages is None else last_messages
     per_page = n or 0
     listing = Listing(

@@ -76,7 +76,7 @@ def sweep_threads(
         row = yield from query_one(*sql_retention.count_sweep(s.tables, resource, cutoff, idle, vectors))
         assert row is not None
         return SweepResult(
-            list(row["ids"] or []), int(row["messages"]), int(row["vectors"]), int(row["observations"]), dry_run=True
+            sorted(row["ids"] or []), int(row["messages"]), int(row["vectors"]), int(row["observations"]), dry_run=True
         )
     deleted: list[str] = []
     messages = vector_rows = observations = 0

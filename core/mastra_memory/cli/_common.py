@@ -1,7 +1,7 @@
 """What every command shares: the global options, opening memory, printing, and exit codes.
 
 Commands raise; :func:`mastra_memory.cli.main` turns exceptions into one line on stderr and an
-exit code from :data:`EXIT_CODES`, so a script can tell "not found" from "database down"
+exit code from :class:`Exit`, so a script can tell "not found" from "database down"
 without parsing text.
 """
 

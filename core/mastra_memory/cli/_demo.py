@@ -9,6 +9,7 @@ answers the same questions from the same memory.
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from typing import Annotated, Any
 
 import typer
@@ -47,11 +48,10 @@ def demo(
     place = f"the embedded PostgreSQL in {default_data_dir()}" if c.settings.dsn is None else "the database"
     _say(f"[bold]mastra-memory demo[/] on {place}, schema {schema!r}, offline 256-d embedder")
     record: dict[str, Any] = {"schema": schema, "embedded": c.settings.dsn is None}
-    with c.status("starting PostgreSQL and loading the embedder…"):
-        opened = time.perf_counter()
-        memory_cm = c.open_memory(demo_config(), schema=schema, migrate=True)
-        memory = memory_cm.__enter__()
-    try:
+    with ExitStack() as stack:
+        with c.status("starting PostgreSQL and loading the embedder…"):
+            opened = time.perf_counter()
+            memory = stack.enter_context(c.open_memory(demo_config(), schema=schema, migrate=True))
         record["ready_seconds"] = round(time.perf_counter() - opened, 2)
         _say(f"{OK} database ready, tables migrated ({record['ready_seconds']} s)")
         t = time.perf_counter()
@@ -86,8 +86,6 @@ def demo(
                 c.out.print(f"Your questions have no known answers to check; the contexts average {mean:.0f} "
                             f"tokens. Total time {record['seconds']} s.")
         record["agent"] = _run_agent(memory, conversation, asked, enabled=agent)
-    finally:
-        memory_cm.__exit__(None, None, None)
     if c.settings.json:
         c.print_json(record)
     else:

@@ -44,7 +44,7 @@ def hits_table(ctx: MemoryContext, titles: dict[str, str]) -> Table:
     """One row per hit: its rank (hybrid fusion), cosine score, source thread and day, and text."""
     table = Table("#", "score", "from", "message", title="recalled (ranked by vector + keyword fusion)",
                   title_justify="left", expand=True)
-    table.columns[2].max_width = 28
+    table.columns[2].no_wrap = True
     table.columns[3].ratio = 1
     for hit in ctx.hits:
         m = hit.message

@@ -57,7 +57,9 @@ def schedule(runner: Any, result: Any) -> None:
             except Exception as exc:  # background work must not crash the loop; see _report
                 _report(key, exc)
 
-        inflight[key] = asyncio.get_running_loop().create_task(run(), name=f"mastra-memory observe {key}")
+        task = asyncio.get_running_loop().create_task(run(), name=f"mastra-memory observe {key}")
+        inflight[key] = task
+        task.add_done_callback(lambda done: _forget(inflight, key, done))
     else:
 
         def work() -> None:
@@ -65,10 +67,18 @@ def schedule(runner: Any, result: Any) -> None:
                 runner._run(_ops.observe(store, obs.thread_id, obs.resource_id))
             except Exception as exc:  # a daemon thread has nobody to raise to
                 _report(key, exc)
+            finally:
+                _forget(inflight, key, threading.current_thread())
 
         thread = threading.Thread(target=work, name=f"mastra-memory observe {key}", daemon=True)
         inflight[key] = thread
         thread.start()
+
+
+def _forget(inflight: dict[str, Any], key: str, job: Any) -> None:
+    """Drop a finished job, so a long-lived memory does not keep one entry per thread ever observed."""
+    if inflight.get(key) is job:
+        del inflight[key]
 
 
 def _finished(job: Any) -> bool:
@@ -78,7 +88,7 @@ def _finished(job: Any) -> bool:
 class ObservationWaiter:
     """``memory.wait_for_observations(timeout=None)``: blocks on ``Memory``, awaitable on ``AsyncMemory``.
 
-    Returns how many background observations were waited for.
+    Returns how many were still running when called (finished ones are already forgotten).
     """
 
     def __get__(self, obj: Any, owner: type) -> Any:
@@ -89,7 +99,7 @@ class ObservationWaiter:
 
             async def await_all(timeout: float | None = None) -> int:
                 """Wait until the background observations scheduled so far have finished."""
-                jobs = [j for j in inflight.values() if isinstance(j, asyncio.Task)]
+                jobs = [j for j in list(inflight.values()) if isinstance(j, asyncio.Task)]
                 if jobs:
                     await asyncio.wait(jobs, timeout=timeout)
                 return len(jobs)

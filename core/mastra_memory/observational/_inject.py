@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 from .._content import MessageContent
 from .._types import Message
+from ._prompts import human_time
 from ._record import Observations
 
 CONTINUATION_ID = "om-continuation"
@@ -89,14 +90,42 @@ def for_context(observations: str, now: datetime) -> str:
     return _with_relative_dates(text, now)
 
 
+OTHERS_PREAMBLE = (
+    "Recent messages from this user's OTHER conversations, not yet in your observations. They are "
+    "background for reference only, not part of the conversation you are in:"
+)
+_OTHER_PART_LIMIT = 500  # characters per message, as Mastra truncates parts in this block
+
+
+def other_conversations(messages: list[Message]) -> str | None:
+    """Resource scope: other threads' unobserved messages, one ``<other-conversation>`` per thread."""
+    if not messages:
+        return None
+    lines = [OTHERS_PREAMBLE, "START_OTHER_CONVERSATIONS_BLOCK"]
+    current = None
+    for m in messages:
+        if m.thread_id != current:
+            if current is not None:
+                lines.append("</other-conversation>")
+            current = m.thread_id
+            lines.append(f'<other-conversation id="{current}">')
+        text = m.text if len(m.text) <= _OTHER_PART_LIMIT else m.text[:_OTHER_PART_LIMIT] + " …"
+        when = human_time(m.created_at) if m.created_at else "unknown time"
+        lines.append(f"**{m.role.capitalize()} ({when}):** {text}")
+    lines += ["</other-conversation>", "END_OTHER_CONVERSATIONS_BLOCK"]
+    return "\n".join(lines)
+
+
 def system_blocks(
-    observations: str, current_task: str | None, suggested_response: str | None, now: datetime
+    observations: str, current_task: str | None, suggested_response: str | None, now: datetime,
+    others: str | None = None,
 ) -> list[str]:
-    """The system texts for a context (empty when there is nothing observed yet)."""
+    """The system texts for a context (only the other-conversations block, if any, when nothing is
+    observed yet)."""
     parts = [for_context(c, now) for c in chunks(observations)]
     if not parts:
-        return []
-    blocks = [PREAMBLE, "<observations>", *parts]
+        return [others] if others else []
+    blocks = [PREAMBLE, *([others] if others else []), "<observations>", *parts]
     if current_task:
         blocks.append(f"<current-task>\n{current_task}\n</current-task>")
     if suggested_response:
@@ -119,9 +148,9 @@ def continuation(thread_id: str, resource_id: str) -> Message:
 def observation_blocks(observations: Observations | None, now: datetime | None = None) -> list[str]:
     """The system texts of a context's observations (what ``context()`` puts in ``system``), for
     integrations that place them themselves; empty when nothing is observed."""
-    if observations is None or observations.record is None:
+    if observations is None:
         return []
     return system_blocks(
-        observations.record.observations, observations.current_task, observations.suggested_response,
-        now or datetime.now(timezone.utc),
+        observations.record.observations if observations.record else "", observations.current_task,
+        observations.suggested_response, now or datetime.now(timezone.utc), observations.other_conversations,
     )

@@ -45,6 +45,8 @@ class State:
     unobserved: list[Message] = field(default_factory=list)
     observed: list[Message] = field(default_factory=list)
     """Messages observed by this plan so far (they left ``unobserved``)."""
+    others: list[Message] = field(default_factory=list)
+    """Resource scope: unobserved messages of the resource's other threads (newest few)."""
 
     @property
     def cursor(self) -> dict[str, Any] | None:
@@ -60,6 +62,7 @@ def read_state(result: list[dict[str, Any]]) -> State:
     """The OM rows (``o`` record, ``t`` thread metadata, ``h`` unobserved history) of a context result."""
     record, meta = None, None
     history: list[Message] = []
+    others: list[Message] = []
     for r in result:
         if r["src"] == "o":
             record = record_from_row(rows.json_object(r["extra"]) or {})
@@ -67,10 +70,15 @@ def read_state(result: list[dict[str, Any]]) -> State:
             meta = rows.json_object(r["extra"])
         elif r["src"] == "h":
             history.append(rows.message(r))
+        elif r["src"] == "x":
+            others.append(rows.message(r))
     mastra = (meta or {}).get("mastra")
     om = mastra.get("om") if isinstance(mastra, dict) else None
     history.sort(key=lambda m: (m.created_at, m.id or ""))
-    return State(record, om if isinstance(om, dict) else {}, None, history)
+    others.sort(key=lambda m: (m.thread_id or "", m.created_at, m.id or ""))
+    om = om if isinstance(om, dict) else {}
+    title = om.get("threadTitle")  # the Observer's last proposal, shown back to it as prior metadata
+    return State(record, om, title if isinstance(title, str) else None, history, others=others)
 
 
 def config_of(s: Store) -> ObservationalMemory:

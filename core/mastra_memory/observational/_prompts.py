@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from functools import lru_cache
 
 import orjson
 
@@ -18,6 +19,11 @@ from .._types import Message
 from ..models import ChatTurn
 
 _PART_LIMIT = 10_000  # characters of one tool argument/result shown to the Observer
+
+# Under observational memory every context() counts the whole unobserved tail (up to the threshold,
+# 30 000 tokens by default) again; message texts rarely change, so their counts are remembered
+# (Mastra caches them inside the message). Bounded: a few MB at most.
+cached_tokens = lru_cache(maxsize=8192)(count_tokens)
 
 OBSERVER_SYSTEM = """\
 You are the observing memory of an AI assistant. You read a stretch of conversation between a user \
@@ -169,18 +175,18 @@ def render_message(message: Message) -> str:
 def message_tokens(message: Message) -> float:
     """Tokens a message costs in context, as Mastra estimates them: role + payload + 3.8 overhead
     (+3.8 per tool result). Reasoning and ``data-*`` parts count nothing."""
-    total = count_tokens(message.role) + 3.8
+    total = cached_tokens(message.role) + 3.8
     for part in message.content.parts:
         kind = part.get("type")
         if kind == "text" and isinstance(part.get("text"), str):
-            total += count_tokens(part["text"])
+            total += cached_tokens(part["text"])
         elif kind == "tool-invocation" and isinstance(part.get("toolInvocation"), dict):
             call = part["toolInvocation"]
-            total += count_tokens(str(call.get("toolName", ""))) + count_tokens(_json(call.get("args", {})))
+            total += cached_tokens(str(call.get("toolName", ""))) + cached_tokens(_json(call.get("args", {})))
             if call.get("state") == "result":
-                total += 3.8 + count_tokens(_json(call.get("result")))
+                total += 3.8 + cached_tokens(_json(call.get("result")))
     if not any(p.get("type") == "text" for p in message.content.parts):
-        total += count_tokens(message.text)
+        total += cached_tokens(message.text)
     return total
 
 

@@ -72,6 +72,8 @@ class Observations:
     """Why observing or reflecting failed this time (the raw history was kept; nothing was written)."""
     thread_id: str = ""
     resource_id: str = ""
+    other_conversations: str | None = None
+    """Resource scope: the block of other threads' unobserved messages, as put in the context."""
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

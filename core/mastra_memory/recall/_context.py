@@ -12,11 +12,11 @@ from .._plan import query as run_query
 from .._store import Store
 from .._tokens import count_tokens
 from .._types import Message
-from .._validate import check_id
+from .._validate import check_count, check_id
 from ..observational import _inject as om_inject
 from ..observational import _ops as om_ops
 from ..observational._config import ObservationalMemory
-from ..observational._prompts import messages_tokens
+from ..observational._prompts import cached_tokens, messages_tokens
 from ..observational._record import Observations
 from ..storage import _rows as rows
 from ..storage._context import ContextQuery
@@ -146,10 +146,13 @@ def context(
     n = s.config.last_messages if last_messages is None else last_messages
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
         raise InvalidInputError(f"last_messages must be an integer >= 0, got {n!r}")
+    if n is not None:
+        check_count(n, "last_messages")
     settings = s.config.recall
     if top_k is not None:  # a per-call size, e.g. a retriever's k
         if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
             raise InvalidInputError(f"top_k must be an integer >= 1, got {top_k!r}")
+        check_count(top_k, "top_k")
         if settings is not None:
             settings = replace(settings, top_k=top_k)
     table, vector, keywords, recall_error = None, None, None, None
@@ -220,7 +223,7 @@ def _observe_step(
                 error = f"reflection failed, the observations were kept: {exc}"
     return result, Observations(
         record, state.text("currentTask"), state.text("suggestedResponse"), pending, threshold,
-        observed, reflected, due, error, thread_id, resource_id,
+        observed, reflected, due, error, thread_id, resource_id, om_inject.other_conversations(state.others),
     )
 
 
@@ -229,19 +232,19 @@ def _with_observations(
 ) -> MemoryContext:
     """Observation blocks after working memory (before other-thread recall), and Mastra's
     continuation hint first among the messages when anything has been observed."""
-    text = obs.record.observations if obs.record else ""
-    blocks = om_inject.system_blocks(text, obs.current_task, obs.suggested_response, datetime.now(timezone.utc))
+    blocks = om_inject.observation_blocks(obs, datetime.now(timezone.utc))
     if not blocks:
         return replace(ctx, observations=obs)
     wm_blocks = 1 if wm_first else 0  # _assemble puts the working-memory instruction first
     system = [*ctx.system[:wm_blocks], *blocks, *ctx.system[wm_blocks:]]
-    hint = om_inject.continuation(thread_id, resource_id)
+    observed = obs.record is not None and bool(om_inject.chunks(obs.record.observations))
+    hints = [om_inject.continuation(thread_id, resource_id)] if observed else []
     tokens = dict(ctx.diagnostics.tokens)
-    tokens["observations"] = sum(count_tokens(b) for b in blocks) + count_tokens(hint.text)
+    tokens["observations"] = sum(count_tokens(b) for b in blocks) + sum(count_tokens(h.text) for h in hints)
     tokens["total"] = tokens.get("total", 0) + tokens["observations"]
-    sources = {**ctx.diagnostics.sources, hint.id or "": "observations"}
+    sources = {**ctx.diagnostics.sources, **{h.id or "": "observations" for h in hints}}
     diagnostics = replace(ctx.diagnostics, tokens=tokens, sources=sources)
-    return replace(ctx, system=system, messages=[hint, *ctx.messages], diagnostics=diagnostics, observations=obs)
+    return replace(ctx, system=system, messages=[*hints, *ctx.messages], diagnostics=diagnostics, observations=obs)
 
 
 def _assemble(
@@ -289,7 +292,7 @@ def _assemble(
         if hid in by_id
     ]
     tokens = {
-        "history": sum(count_tokens(m.text) for m in history.values()),
+        "history": sum(cached_tokens(m.text) for m in history.values()),  # texts repeat turn after turn
         "recall": sum(count_tokens(m.text) for m in same if m.id not in history),
         "system": sum(count_tokens(block) for block in system),
     }

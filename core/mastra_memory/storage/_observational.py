@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from psycopg import sql
 
+from ._rows import MESSAGE_COLUMNS, prefixed
 from ._tables import Tables
 from ._threads import NOW, NOW_NAIVE, Statement, stored_object
 
@@ -171,6 +172,7 @@ def clear(t: Tables, key: str, thread_id: str | None, resource_id: str | None) -
 # --- pieces of the context statement (storage/_context.py) -----------------------------------
 
 _ISO = "'^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}T'"
+OTHER_THREADS, OTHER_MESSAGES = 5, 20  # bounds of the "other conversations" block (resource scope)
 
 
 def context_ctes(t: Tables) -> list[sql.Composable]:
@@ -190,6 +192,22 @@ def context_ctes(t: Tables) -> list[sql.Composable]:
             " FROM (SELECT 1) one LEFT JOIN omrec r ON true"
             " LEFT JOIN LATERAL (SELECT {cursor} AS c FROM {threads} th WHERE th.id = %(thread)s) tc ON true)"
         ).format(cursor=cursor, threads=t.threads),
+        # Resource scope: the newest unobserved messages of the resource's other recently active
+        # threads (Mastra's "other conversations"), each thread by its own cursor; bounded.
+        sql.SQL(
+            "omother AS (SELECT {mcols} FROM (SELECT o.id, CASE WHEN o.c->>'createdAt' ~ " + _ISO +
+            " THEN (o.c->>'createdAt')::timestamptz AT TIME ZONE 'UTC' END AS at, o.c->>'id' AS cid"
+            " FROM (SELECT th.id, {cursor} AS c FROM {threads} th WHERE %(om_key)s LIKE 'resource:%%'"
+            "  AND th.\"resourceId\" = %(resource)s AND th.id <> %(thread)s"
+            "  ORDER BY th.\"updatedAt\" DESC, th.id LIMIT {threads_max}) o) ot"
+            " CROSS JOIN LATERAL (SELECT {mcols} FROM {messages} m WHERE m.thread_id = ot.id AND"
+            "  (NOT EXISTS (SELECT 1 FROM omrec) OR ot.at IS NULL OR m.\"createdAt\" > ot.at"
+            "   OR (m.\"createdAt\" = ot.at AND m.id IS DISTINCT FROM ot.cid))"
+            "  ORDER BY m.\"createdAt\" DESC, m.id DESC LIMIT {messages_max}) m)"
+        ).format(
+            mcols=prefixed(MESSAGE_COLUMNS, "m"), cursor=cursor, threads=t.threads, messages=t.messages,
+            threads_max=sql.Literal(OTHER_THREADS), messages_max=sql.Literal(OTHER_MESSAGES),
+        ),
     ]
 
 
@@ -205,12 +223,13 @@ def unobserved(alias: str = "m") -> sql.Composed:
 
 
 def context_branch(nulls: sql.Composable) -> sql.Composed:
-    """Row ``o``: the current record as JSON in ``extra``, its times as exact epoch microseconds."""
+    """Row ``o``: the current record as JSON in ``extra``, its times as exact epoch microseconds;
+    rows ``x``: other threads' unobserved messages (resource scope)."""
     fields = ", ".join(
         f"'{name}Us', (extract(epoch FROM r.\"{name}Z\") * 1000000)::bigint"
         for name in ("createdAt", "updatedAt", "lastObservedAt")
     )
     return sql.SQL(
         "SELECT 'o', {nulls}, NULL, NULL, NULL, (to_jsonb(r) || jsonb_build_object(" + fields + "))::text"
-        " FROM omrec r"
-    ).format(nulls=nulls)
+        " FROM omrec r UNION ALL SELECT 'x', {xcols}, NULL, NULL, NULL, NULL FROM omother x"
+    ).format(nulls=nulls, xcols=prefixed(MESSAGE_COLUMNS, "x"))

@@ -145,5 +145,7 @@ def count_sweep(
 
 def lock_resource_threads(t: Tables, resource_id: str) -> Statement:
     """Lock every thread of the resource, so no save can add to them until the deletion commits."""
-    stmt = sql.SQL('SELECT id FROM {} WHERE "resourceId" = %(resource)s ORDER BY id FOR UPDATE').format(t.threads)
+    stmt = sql.SQL(  # in the sweep's order, so a sweep and a deletion never lock in opposite orders
+        'SELECT t.id FROM {} t WHERE t."resourceId" = %(resource)s ORDER BY {}, t.id FOR UPDATE'
+    ).format(t.threads, _CREATED)
     return stmt, {"resource": resource_id}

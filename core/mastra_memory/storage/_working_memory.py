@@ -27,13 +27,23 @@ from ._threads import NOW, NOW_NAIVE, Statement, stored_object
 _AS_OBJECT = sql.SQL("""'strict $ ? (@.type() == "object")'""")
 
 
+class _Literal(sql.Composable):
+    """``sql.Literal`` for values of the caller's (merge keys and values): its ``%`` signs are
+    doubled, because these statements also carry ``%(name)s`` parameters and psycopg would read a
+    ``%`` inside the literal as a placeholder (a key like ``"50%"`` failed; ``"%(wm_thread)s"``
+    was filled with a parameter)."""
+
+    def as_bytes(self, context: Any = None) -> bytes:
+        return sql.Literal(self._obj).as_bytes(context).replace(b"%", b"%%")
+
+
 def _object(value: sql.Composable) -> sql.Composed:
     """``value`` if it is a jsonb object, else ``{}`` (one reference to ``value``: no blow-up when nested)."""
     return sql.SQL("COALESCE(jsonb_path_query_first({v}, {p}), '{{}}'::jsonb)").format(v=value, p=_AS_OBJECT)
 
 
 def _child(parent: sql.Composable, key: str) -> sql.Composed:
-    return sql.SQL("({} -> {}::text)").format(parent, sql.Literal(key))
+    return sql.SQL("({} -> {}::text)").format(parent, _Literal(key))
 
 
 def _merge(existing: sql.Composable, update: dict[str, Any]) -> sql.Composed:
@@ -49,12 +59,12 @@ def _merge(existing: sql.Composable, update: dict[str, Any]) -> sql.Composed:
     nested = [(k, v) for k, v in update.items() if isinstance(v, dict)]
     parts: list[sql.Composable] = [base]
     if removed:
-        parts = [sql.SQL("({} - {}::text[])").format(base, sql.Literal(removed))]
+        parts = [sql.SQL("({} - {}::text[])").format(base, _Literal(removed))]
     if plain:
-        parts.append(sql.SQL("{}::jsonb").format(sql.Literal(orjson.dumps(plain).decode())))
+        parts.append(sql.SQL("{}::jsonb").format(_Literal(orjson.dumps(plain).decode())))
     for start in range(0, len(nested), 50):  # jsonb_build_object takes at most 100 arguments
         pairs = [
-            sql.SQL("{}::text, {}").format(sql.Literal(k), _merge(_child(base, k), v))
+            sql.SQL("{}::text, {}").format(_Literal(k), _merge(_child(base, k), v))
             for k, v in nested[start : start + 50]
         ]
         parts.append(sql.SQL("jsonb_build_object({})").format(sql.SQL(", ").join(pairs)))

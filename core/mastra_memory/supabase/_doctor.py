@@ -50,9 +50,11 @@ def doctor(dsn: str, *, schema: str = "public") -> list[DoctorCheck]:
     checks = _connection_settings(dsn)
     try:
         with psycopg.connect(dsn, autocommit=True, prepare_threshold=None, connect_timeout=10) as conn:
-            checks += _database(conn, schema)
-    except psycopg.Error as exc:
+            _database(conn, schema, checks)
+    except psycopg.OperationalError as exc:
         checks.append(DoctorCheck("connection", False, f"cannot connect: {str(exc).strip()}"))
+    except psycopg.Error as exc:  # a catalog query this login may not run: report it, keep what we have
+        checks.append(DoctorCheck("catalog", False, f"could not inspect the database: {str(exc).strip()}"))
     return checks
 
 
@@ -100,13 +102,14 @@ def _one(conn: psycopg.Connection[Any], query: str, *params: Any) -> Any:
     return None if row is None else row[0]
 
 
-def _database(conn: psycopg.Connection[Any], schema: str) -> list[DoctorCheck]:
-    checks = [DoctorCheck("connection", True, f"connected as {_one(conn, 'SELECT current_user::text')}")]
+def _database(conn: psycopg.Connection[Any], schema: str, checks: list[DoctorCheck]) -> None:
+    """Append the verdicts one by one, so a failing catalog query keeps the ones before it."""
+    checks.append(DoctorCheck("connection", True, f"connected as {_one(conn, 'SELECT current_user::text')}"))
     roles = {r for (r,) in conn.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", (list(_API_ROLES),))}
     missing = [r for r in _API_ROLES if r not in roles]
     if missing:
         checks.append(DoctorCheck("roles", False, f"roles {missing} are missing: this is not a Supabase database"))
-        return checks
+        return
     member = _one(conn, "SELECT pg_has_role(current_user, 'authenticated', 'MEMBER')")
     checks.append(
         DoctorCheck(
@@ -117,7 +120,11 @@ def _database(conn: psycopg.Connection[Any], schema: str) -> list[DoctorCheck]:
             else "this login is not a member of authenticated: with_auth() will fail closed; connect as postgres",
         )
     )
-    has_auth = _one(conn, "SELECT to_regprocedure('auth.jwt()') IS NOT NULL")
+    has_auth = _one(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+        " WHERE n.nspname = 'auth' AND p.proname = 'jwt')",
+    )
     checks.append(
         DoctorCheck(
             "auth", bool(has_auth), "auth.jwt() exists" if has_auth else "auth.jwt() is missing (no Supabase Auth)"
@@ -126,7 +133,6 @@ def _database(conn: psycopg.Connection[Any], schema: str) -> list[DoctorCheck]:
     checks += _pgvector(conn)
     checks += _tables(conn, schema)
     checks += _functions(conn, schema)
-    return checks
 
 
 def _pgvector(conn: psycopg.Connection[Any]) -> list[DoctorCheck]:
