@@ -57,14 +57,16 @@ from typing import Any
 
 import psycopg
 from _common import database, summary
+from compare_mastra import Mastra, MastraRecall, MastraRecallSecond, Node
 from compare_peers import (
-    PEERS,
     Db,
-    Mastra,
-    MastraRecall,
-    MastraRecallSecond,
+    LangChain,
+    LangChainAsync,
+    LlamaIndex,
+    LlamaIndexAsync,
     Msg,
-    Node,
+    Ours,
+    OursAsync,
     OursRecall,
     OursRecallHybrid,
     Peer,
@@ -75,6 +77,7 @@ from psycopg import sql
 from turns import TOPICS, Rng, next_xid, sentence
 
 BASE = datetime(2025, 1, 1, tzinfo=timezone.utc)
+PEERS: list[type[Peer]] = [Ours, OursAsync, LangChain, LangChainAsync, LlamaIndex, LlamaIndexAsync, Mastra]
 
 
 class Text:
@@ -360,8 +363,16 @@ def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
 
 
 def report(result: dict[str, Any]) -> None:
-    """The tables, on stderr: each figure, then the ratio of each peer to mastra-memory ``Memory``."""
-    hist = result["history"]
+    """The tables, on stderr: each figure, then the ratio of each peer to mastra-memory."""
+    if result.get("history"):
+        report_history(result["history"], result["config"]["history"])
+    if result.get("recall"):
+        report_recall(result["recall"])
+    for key, why in result["skipped"].items():
+        log(f"\nskipped {key}: {why}")
+
+
+def report_history(hist: dict[str, Any], history: int) -> None:
     ours = hist.get("ours")
     rows = []
     for r in hist.values():
@@ -378,7 +389,7 @@ def report(result: dict[str, Any]) -> None:
         rows.append(row)
     ratios = ["Memory msg/s ÷ peer", "peer p50 ÷ Memory", "p95 ÷"] if ours else []
     table(
-        f"Append a turn (user + assistant) to a conversation of {result['config']['history']}+ messages:",
+        f"Append a turn (user + assistant) to a conversation of {history}+ messages:",
         ["peer", "msg/s", "p50 ms", "p95 ms", "statements", "round trips", "write xacts", *ratios],
         rows,
     )
@@ -392,26 +403,25 @@ def report(result: dict[str, Any]) -> None:
             row += [times(a["p50_ms"], o["p50_ms"]), times(a["p95_ms"], o["p95_ms"])]
         rows.append(row)
     table(
-        f"Read the last 20 messages of a thread of {result['config']['history']}:",
+        f"Read the last 20 messages of a thread of {history}:",
         ["peer", "p50 ms", "p95 ms", "messages", "statements", "round trips", *ratios[1:]],
         rows,
     )
-    rec = result.get("recall")
-    if rec:
-        base = rec["ours-recall"]["search"]
-        rows = []
-        for r in rec.values():
-            s = r["search"]
-            row = [r["label"], s["p50_ms"], s["p95_ms"], s["avg_messages_returned"]]
-            row += [s.get(k, "-") for k in ("statements", "round_trips")]
-            rows.append([*row, times(s["p50_ms"], base["p50_ms"]), times(s["p95_ms"], base["p95_ms"])])
-        table(
-            f"Semantic recall over {rec['ours-recall']['messages']} messages (top 5, ±2 neighbours, resource scope):",
-            ["peer", "p50 ms", "p95 ms", "messages", "statements", "round trips", "p50 ÷ ours", "p95 ÷"],
-            rows,
-        )
-    for key, why in result["skipped"].items():
-        log(f"\nskipped {key}: {why}")
+
+
+def report_recall(rec: dict[str, Any]) -> None:
+    base = rec["ours-recall"]["search"]
+    rows = []
+    for r in rec.values():
+        s = r["search"]
+        row = [r["label"], s["p50_ms"], s["p95_ms"], s["avg_messages_returned"]]
+        row += [s.get(k, "-") for k in ("statements", "round_trips")]
+        rows.append([*row, times(s["p50_ms"], base["p50_ms"]), times(s["p95_ms"], base["p95_ms"])])
+    table(
+        f"Semantic recall over {rec['ours-recall']['messages']} messages (top 5, ±2 neighbours, resource scope):",
+        ["peer", "p50 ms", "p95 ms", "messages", "statements", "round trips", "p50 ÷ ours", "p95 ÷"],
+        rows,
+    )
 
 
 def main() -> int:
@@ -428,7 +438,9 @@ def main() -> int:
     )
     parser.add_argument("--threads", type=int, default=20, help="read threads, and conversation threads (default 20)")
     parser.add_argument("--history", type=int, default=200, help="messages per seeded thread (default 200)")
-    parser.add_argument("--rounds", type=int, default=50, help="rounds of interleaved blocks (default 50)")
+    parser.add_argument(
+        "--rounds", type=int, default=50, help="rounds of interleaved blocks (default 50; 0 skips appends and reads)"
+    )
     parser.add_argument("--ops", type=int, default=10, help="appends, and reads, per peer per round (default 10)")
     parser.add_argument("--recall-messages", type=int, default=3000, help="0 skips semantic recall (default 3000)")
     parser.add_argument(
@@ -465,8 +477,9 @@ def main() -> int:
         try:
             if Mastra in peers:  # one Node process for every Mastra stack of the run
                 Mastra.node = Node(Mastra.root)
-            log("append and read history:")
-            result["history"] = history_phase(dsn, peers, wl, proxy, skipped)
+            if args.rounds:
+                log("append and read history:")
+                result["history"] = history_phase(dsn, peers, wl, proxy, skipped)
             if Mastra.node is not None and Mastra not in peers:  # it failed: no Mastra in recall either
                 Mastra.node.close()
                 Mastra.node = None

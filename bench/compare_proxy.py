@@ -1,13 +1,13 @@
 """A counting PostgreSQL proxy for bench/compare.py: statements and round trips, whatever the client.
 
-Each peer talks to PostgreSQL through a different driver (psycopg, SQLAlchemy on psycopg, node-postgres),
-so counting in a client-side wrapper would count different things. The proxy sits on a Unix socket in
+Each peer talks to PostgreSQL through a different driver (psycopg, SQLAlchemy on psycopg or asyncpg,
+node-postgres), so counting in a client-side wrapper would count different things. The proxy sits on a Unix socket in
 front of the real server and reads the wire protocol instead:
 
 - a **statement** is one CommandComplete message from the server (``BEGIN``, ``INSERT 0 2``, ``COMMIT``
   and ``SELECT 20`` each count one), so transaction control counts like any other statement;
 - a **round trip** is one turn of the conversation: the client sending after the server has answered.
-  Statements sent together (a pipeline, or ``BEGIN`` queued with the first query) are one round trip.
+  Statements sent together (a pipeline, or several in one simple query) are one round trip.
 
 It adds a hop and competes for the GIL, so bench/compare.py uses it only in an untimed pass.
 """

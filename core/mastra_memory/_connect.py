@@ -52,7 +52,7 @@ def _server_spoke(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) 
         return True
     try:
         readable, _, _ = select.select([conn.fileno()], [], [], 0)
-    except (OSError, ValueError):  # a socket already torn down
+    except (OSError, ValueError, psycopg.Error):  # a socket already torn down
         return True
     return bool(readable)
 

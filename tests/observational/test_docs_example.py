@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from tests.support import run_example
 
 
-def test_observational_memory_example_replaces_messages_with_observations(tmp_path: Path) -> None:
-    out = run_example("observational_memory.py", tmp_path)
+def test_observational_memory_example_replaces_messages_with_observations() -> None:
+    # Its own temporary directory, not tmp_path: with several pytest sessions at once, pytest's
+    # clean-up of old numbered base directories can remove another session's tmp_path mid-test.
+    with tempfile.TemporaryDirectory(prefix="mm-om-example-") as home:
+        out = run_example("observational_memory.py", Path(home))
     lines = out.splitlines()
     assert lines[0] == "observed now: True; raw messages left: 0"
     assert lines[1] == "<observations>"

@@ -14,15 +14,17 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import psycopg
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mastra_memory import (
     AsyncMemory,
+    DateRange,
     InvalidInputError,
     MastraMemoryError,
     Memory,
@@ -293,6 +295,54 @@ async def test_metadata_filters_find_what_they_contain_and_refuse_bad_keys(
     else:
         assert other.total in (0, 1)
         assert all(t.resource_id == resource for t in other.threads)
+
+
+@given(working_memory=nasty_text, metadata=st.dictionaries(nasty_text, json_values(), max_size=3))
+async def test_resource_rows_round_trip_or_are_refused(mem: Any, working_memory: str, metadata: dict[str, Any]) -> None:
+    resource = fresh("r")
+    call = mem.update_resource(resource, working_memory=working_memory, metadata=metadata)
+    if not (storable(working_memory, nul_ok=False) and json_ok(metadata, nul_ok=False)):
+        assert isinstance(await refused_without_writes(mem, call), InvalidInputError)
+        return
+    await call
+    got = await mem.get_resource(resource)
+    assert got is not None and got.working_memory == working_memory and same_json(got.metadata, metadata)
+
+
+OFFSETS = st.builds(
+    lambda minutes: timezone(timedelta(minutes=minutes)), st.integers(min_value=-23 * 60 - 59, max_value=23 * 60 + 59)
+)
+MOMENTS = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.none() | OFFSETS)
+
+
+@example(start=datetime.min.replace(tzinfo=timezone(timedelta(hours=5))), end=None)  # before year 1 in UTC
+@given(
+    start=st.none()
+    | MOMENTS
+    | st.sampled_from([datetime.min, datetime.max, datetime.min.replace(tzinfo=timezone(timedelta(hours=5)))]),
+    end=st.none() | MOMENTS,
+)
+async def test_date_range_filters_select_exactly_their_window_or_are_refused(
+    mem: Any, start: datetime | None, end: datetime | None
+) -> None:
+    thread = fresh("t")
+    await mem.create_thread("ada", thread_id=thread)
+    times = [datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(2024, 6, 1, 12, tzinfo=timezone.utc)]
+    await mem.save_messages([Message.user(str(i), thread_id=thread, created_at=t) for i, t in enumerate(times)])
+    window = DateRange(start=start, end=end)
+    try:
+        page = await mem.list_messages(thread, per_page=None, date_range=window)
+    except InvalidInputError:
+        assert start is not None and start.tzinfo is not None  # only an aware extreme can overflow
+        return
+
+    def utc(moment: datetime) -> datetime:
+        return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+    expected = [
+        str(i) for i, t in enumerate(times) if (start is None or utc(start) <= t) and (end is None or t <= utc(end))
+    ]
+    assert [m.text for m in page.messages] == expected
 
 
 # --- paging, ordering, identifiers that select SQL --------------------------------------------------

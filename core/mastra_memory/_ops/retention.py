@@ -68,7 +68,8 @@ def sweep_threads(
 
     Raises:
         InvalidInputError: neither ``older_than`` nor ``idle_for`` given, a value of the wrong
-            type, a negative ``idle_for``, or an empty ``resource_id``.
+            type, an ``idle_for`` below zero or above a million days, or an empty ``resource_id``.
+        StorageError: the database failed; the batch in progress rolls back, earlier batches stay deleted.
     """
     cutoff, idle, resource = _sweep_args(older_than, idle_for, resource_id)
     vectors = yield from _vector_tables(s)
@@ -107,6 +108,7 @@ def delete_resource(s: Store, resource_id: str) -> Plan[ResourceDeletion]:
 
     Raises:
         InvalidInputError: an empty ``resource_id``.
+        StorageError: the database failed; the transaction rolls back and nothing is deleted.
     """
     resource = check_id(resource_id, "resource_id")
     vectors = yield from _vector_tables(s)

@@ -171,10 +171,12 @@ def stats_objects(t: Tables) -> list[sql.Composed]:
         sql.SQL(
             "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger"
             " LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $fn$ BEGIN"
+            # Statement triggers fire for zero rows too (our save's DELETE of stale chunks, the
+            # UPDATE side of every INSERT … ON CONFLICT): those return before the upsert.
             " IF TG_OP = 'TRUNCATE' THEN DELETE FROM {stats} WHERE vector_table = TG_TABLE_NAME;"
             " ELSIF TG_OP = 'INSERT' THEN {ins}"
-            " ELSIF TG_OP = 'DELETE' THEN {del_}"
-            " ELSE {upd} END IF; RETURN NULL; END $fn$"
+            " ELSIF TG_OP = 'DELETE' THEN IF EXISTS (SELECT FROM old_rows) THEN {del_} END IF;"
+            " ELSIF EXISTS (SELECT FROM old_rows) THEN {upd} END IF; RETURN NULL; END $fn$"
         ).format(
             fn=sql.Identifier(t.schema, STATS_TRIGGER_FN),
             stats=stats,
