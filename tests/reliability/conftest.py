@@ -17,6 +17,6 @@ _COMMON = {
     # The storage fixtures are per test, not per example: examples use fresh ids instead.
     "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 }
-settings.register_profile("ci", max_examples=20, **_COMMON)  # type: ignore[arg-type]
+settings.register_profile("ci", max_examples=15, **_COMMON)  # type: ignore[arg-type]
 settings.register_profile("deep", max_examples=400, **_COMMON)  # type: ignore[arg-type]
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -275,6 +275,28 @@ async def test_a_save_racing_delete_resource_either_lands_first_or_fails_leaving
     assert count(mem, "mastra_threads") == 0
 
 
+async def test_a_thread_written_to_while_the_sweep_waits_for_it_is_kept(mem: Any) -> None:
+    """The sweep locks its threads and re-checks them: a save that bumps a thread first wins."""
+    create_vector_table(mem, VECTORS)
+    await populate(mem, "idle", "ada", old=True)
+    await populate(mem, "also-idle", "ada", old=True)
+    blocker = psycopg.connect(str(mem.pool.conninfo))
+    try:
+        blocker.execute(psycopg.sql.SQL("SET search_path TO {}").format(psycopg.sql.Identifier(mem.schema)))
+        blocker.execute(  # what a save does first: bump the thread's updatedAt, under its row lock
+            'UPDATE mastra_threads SET "updatedAtZ" = now(), "updatedAt" = now() AT TIME ZONE \'UTC\''
+            " WHERE id = 'idle'"
+        )
+        sweeping = start(mem, lambda m: m.sweep_threads(idle_for=timedelta(days=30)))
+        await wait_for_lock_waiters(str(mem.pool.conninfo), 1, mem.schema)
+        blocker.commit()
+    finally:
+        blocker.close()
+    swept = await sweeping
+    assert swept.thread_ids == ["also-idle"]
+    assert rows_of(mem, "idle") == KEPT
+
+
 async def test_with_semantic_recall_the_real_vectors_go_with_the_threads(mem_factory: Any) -> None:
     schema = fresh_schema()
     config = MemoryConfig(semantic_recall=True, working_memory=WorkingMemory(enabled=True))
