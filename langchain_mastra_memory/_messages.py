@@ -32,7 +32,7 @@ from langchain_core.messages import (
 )
 
 from mastra_memory import Message, MessageContent
-from mastra_memory._turns import TurnBuilder, keep_meta, kept_meta, unfold_turn
+from mastra_memory.integration import TurnBuilder, keep_meta, kept_meta, unfold_turn
 
 __all__ = ["from_mastra", "to_mastra"]
 

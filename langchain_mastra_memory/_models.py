@@ -14,8 +14,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.runnables import Runnable
 
 from mastra_memory import InvalidInputError, ProviderError
+from mastra_memory.integration import check_call_limits, within
 from mastra_memory.models import ChatTurn
-from mastra_memory.models._calls import check_call_limits, within
 
 __all__ = ["LangChainChatModel"]
 

@@ -38,7 +38,7 @@ from llama_index.core.base.llms.types import (
 from pydantic import TypeAdapter
 
 from mastra_memory import Message, MessageContent, Role
-from mastra_memory._turns import TurnBuilder, keep_meta, kept_meta, unfold_turn
+from mastra_memory.integration import TurnBuilder, keep_meta, kept_meta, unfold_turn
 
 __all__ = ["from_mastra", "to_mastra"]
 

@@ -15,8 +15,8 @@ from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageR
 from llama_index.core.llms import LLM
 
 from mastra_memory import InvalidInputError, ProviderError
+from mastra_memory.integration import check_call_limits, within
 from mastra_memory.models import ChatTurn
-from mastra_memory.models._calls import check_call_limits, within
 
 __all__ = ["LlamaIndexLLM"]
 

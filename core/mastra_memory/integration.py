@@ -1,5 +1,10 @@
 """What a framework adapter needs beyond the public methods of ``Memory`` / ``AsyncMemory``.
 
+Message conversion: :class:`TurnBuilder` folds a framework's assistant steps, tool calls and tool
+results into one Mastra row and :func:`unfold_turn` splits it back; :func:`keep_meta` /
+:func:`kept_meta` carry a framework's extra fields through a round trip. Chat-model wrappers share
+:func:`check_call_limits` and :func:`within` (timeouts).
+
 The shells' methods are one operation each. An adapter sometimes needs a few of them as *one*
 atomic step — "remove the 3rd message of this thread", "replace the thread's history", "fold a
 tool result into the assistant row that holds its call" — where another writer must not slip in
@@ -30,17 +35,18 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
-from psycopg import sql
-
 from ._config import SemanticRecall
 from ._errors import InvalidInputError
 from ._ops.messages import delete_messages, list_messages, save_messages
 from ._ops.messages import recall as _recall
 from ._plan import Begin, Commit, Plan, query
 from ._store import Store
+from ._turns import Step, TurnBuilder, keep_meta, kept_meta, unfold_turn
 from ._types import Message
 from ._validate import check_id
+from .models._calls import check_call_limits, within
 from .recall._context import context, render_remembered
+from .storage import _threads as sql_threads
 
 if TYPE_CHECKING:
     from ._memory import AsyncMemory, Memory
@@ -49,9 +55,14 @@ __all__ = [
     "Begin",
     "Commit",
     "Plan",
+    "Step",
     "Store",
+    "TurnBuilder",
+    "check_call_limits",
     "context",
     "delete_messages",
+    "keep_meta",
+    "kept_meta",
     "last_messages",
     "lock_thread",
     "render_remembered",
@@ -60,7 +71,9 @@ __all__ = [
     "save_messages",
     "store_of",
     "thread_messages",
+    "unfold_turn",
     "with_recall",
+    "within",
 ]
 
 T = TypeVar("T")
@@ -104,10 +117,7 @@ def lock_thread(s: Store, thread_id: str) -> Plan[bool]:
     Every message write of the core bumps that row, so a writer of the same thread waits for the
     lock holder: read → decide → write under it is atomic. Call it after :class:`Begin`.
     """
-    found = yield from query(
-        sql.SQL("SELECT 1 AS found FROM {} WHERE id = %s FOR UPDATE").format(s.tables.threads),
-        (check_id(thread_id, "thread_id"),),
-    )
+    found = yield from query(*sql_threads.lock_thread(s.tables, check_id(thread_id, "thread_id")))
     return bool(found)
 
 

@@ -66,6 +66,12 @@ def select_thread(t: Tables, thread_id: str) -> Statement:
     return stmt, {"id": thread_id}
 
 
+def lock_thread(t: Tables, thread_id: str) -> Statement:
+    """Lock a thread's row until the transaction ends (every message write bumps that row)."""
+    stmt = sql.SQL("SELECT 1 AS found FROM {threads} WHERE id = %(id)s FOR UPDATE").format(threads=t.threads)
+    return stmt, {"id": thread_id}
+
+
 def list_threads(
     t: Tables,
     resource_id: str | None,
