@@ -13,7 +13,7 @@ From a fresh clone:
     .venv/bin/python bench/compare.py                           # embedded PostgreSQL in a temp dir
     .venv/bin/python bench/compare.py --dsn postgresql://… --json
 
-A default run takes about a minute on a quiet 2-core machine (75 to 115 s with the machine loaded).
+A default run takes 30 to 35 s on a quiet 2-core machine, and up to 3 minutes when the machine is loaded.
 
 A peer that cannot run here (Node missing, a package not installed) is named with the reason, and
 the others go on.
