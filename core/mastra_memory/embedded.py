@@ -23,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import warnings
 from contextlib import suppress
 from pathlib import Path
@@ -35,6 +36,7 @@ from ._errors import MastraMemoryError, StorageError
 __all__ = ["EmbeddedPostgres", "default_data_dir"]
 
 _EXTENSIONS = ("vector",)
+_START_ATTEMPTS = 3
 
 
 def default_data_dir() -> Path:
@@ -84,20 +86,26 @@ class EmbeddedPostgres:
         """
         pgserver = _pgserver()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
-            if not (self.data_dir / "postmaster.pid").exists():
-                self._server.start()  # a handle cached by this process to a server stopped since
-            dsn: str = self._server.get_uri()
-        except (subprocess.SubprocessError, OSError, AssertionError) as exc:
-            raise StorageError(
-                f"the embedded PostgreSQL in {self.data_dir} did not start ({exc!r}); see {self.data_dir / 'log'}"
-            ) from exc
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            for name in _EXTENSIONS:
-                with suppress(psycopg.errors.UniqueViolation):  # another process created it at the same moment
-                    conn.execute(f"CREATE EXTENSION IF NOT EXISTS {name}")
-        return dsn
+        failure: BaseException | None = None
+        for attempt in range(_START_ATTEMPTS):
+            try:
+                # start() is idempotent and runs under the package's inter-process lock: it starts a server
+                # unless a live one owns the directory (a stale postmaster.pid, left by a kill, is replaced).
+                self._server = pgserver.get_server(self.data_dir, cleanup_mode="stop", start=False)
+                self._server.start()
+                dsn: str = self._server.get_uri()
+                with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+                    for name in _EXTENSIONS:
+                        with suppress(psycopg.errors.UniqueViolation):  # another process created it just now
+                            conn.execute(f"CREATE EXTENSION IF NOT EXISTS {name}")
+                return dsn
+            except (subprocess.SubprocessError, OSError, AssertionError, psycopg.OperationalError) as exc:
+                # Seen under load: a postmaster.pid read while another process's server was still writing it.
+                failure = exc
+                time.sleep(0.5 * (attempt + 1))
+        raise StorageError(
+            f"the embedded PostgreSQL in {self.data_dir} did not start ({failure!r}); see {self.data_dir / 'log'}"
+        ) from failure
 
     def stop(self) -> None:
         """Stop the server now (sessions still open are ended), if it is running. Data is kept."""
