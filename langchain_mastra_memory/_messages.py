@@ -239,7 +239,9 @@ def to_mastra(messages: Sequence[BaseMessage], thread_id: str, resource_id: str 
     - each run of ``AIMessage``/``ToolMessage`` → one assistant message (Mastra's shape for an
       agent turn): a ``step-start`` per model step (none for a plain one-step reply), its
       reasoning/text, a ``tool-invocation`` part per tool call, turned into ``state: "result"``
-      by the matching ``ToolMessage``. Its id is the first AI message's id.
+      by the matching ``ToolMessage``. Its id is the first AI message's id. A ``ToolMessage``
+      whose call is not in the run (history cut between them) gets an invocation marked hidden
+      for LangChain, so Mastra sees the result and no ``AIMessage`` gains a call it never made.
 
     Ids are the LangChain ids, so saving the same messages twice updates rather than duplicates;
     a message without id gets a fresh UUID (not idempotent). Messages carry no ``created_at``:
@@ -254,14 +256,14 @@ def to_mastra(messages: Sequence[BaseMessage], thread_id: str, resource_id: str 
     for message in messages:
         if isinstance(message, AIMessage):
             if turn is None:
-                turn = TurnBuilder(_META, message.id or str(uuid.uuid4()))
+                turn = TurnBuilder(_META, message.id or str(uuid.uuid4()), hide_lone_calls=True)
                 if message.id is None:
                     message = message.model_copy(update={"id": turn.row_id})
             _add_ai(turn, message)
             continue
         if isinstance(message, ToolMessage):
             if turn is None:
-                turn = TurnBuilder(_META, f"{message.id or uuid.uuid4()}:turn")
+                turn = TurnBuilder(_META, f"{message.id or uuid.uuid4()}:turn", hide_lone_calls=True)
             _add_tool(turn, message)
             continue
         if turn is not None:

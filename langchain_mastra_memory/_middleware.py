@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Annotated, Any
 
 from langchain.agents.middleware.types import (
@@ -106,7 +107,8 @@ class MastraMemoryMiddleware(AgentMiddleware[MastraMemoryState, Any]):
     for this agent (the memory's own config may also carry it): the context then holds the
     observations plus the unobserved messages, the Observer runs when they pass the threshold, and
     checkpointed messages it has observed are left out of the model call. Wrap a LangChain chat
-    model with ``LangChainChatModel`` to use it as Observer.
+    model with ``LangChainChatModel`` to use it as Observer. With ``read_only=True`` the
+    observations are read but never written (the Observer and Reflector do not run).
     """
 
     state_schema = MastraMemoryState
@@ -122,8 +124,11 @@ class MastraMemoryMiddleware(AgentMiddleware[MastraMemoryState, Any]):
         observational_memory: ObservationalMemory | None = None,
     ) -> None:
         super().__init__()
-        if observational_memory is not None:  # same pool and schema, OM on for this agent
-            memory = with_observational_memory(memory, observational_memory)
+        om = observational_memory or memory.config.observational_memory
+        if om is not None and read_only and not om.read_only:
+            om = replace(om, read_only=True)  # read-only: context() must not run the Observer either
+        if om is not None and om is not memory.config.observational_memory:  # same pool, OM on for this agent
+            memory = with_observational_memory(memory, om)
         self.memory = memory
         self.resource_id = resource_id
         self.include_history = include_history

@@ -16,7 +16,7 @@ whatever claims it is given.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -25,13 +25,16 @@ from typing import Any, Literal, TypeAlias
 import psycopg
 import psycopg.errors
 from psycopg import sql
-from psycopg.pq import TransactionStatus
+from psycopg.pq import ExecStatus, TransactionStatus
+from psycopg.rows import dict_row
 
 from ._errors import AuthError
 
-__all__ = ["AuthContext", "Role", "acting_as", "acting_as_async"]
+__all__ = ["AuthContext", "Role", "acting_as", "acting_as_async", "run_as", "run_as_async"]
 
 Role: TypeAlias = Literal["anon", "authenticated", "service_role"]
+Statement: TypeAlias = sql.SQL | sql.Composed
+Params: TypeAlias = Sequence[Any] | Mapping[str, Any] | None
 _ROLES: frozenset[str] = frozenset({"anon", "authenticated", "service_role"})
 # Settings older PostgREST versions set per claim. auth.uid()/auth.jwt() read them *before*
 # request.jwt.claims, so a stale session-level value would override ours: we blank them locally.
@@ -138,22 +141,45 @@ def _dump(claims: Mapping[str, Any]) -> str:
     return text
 
 
-def _setup(auth: AuthContext) -> sql.Composed:
-    """One round trip: open the transaction, set role and claims in it, blank legacy settings, read back.
+def _sets(auth: AuthContext) -> sql.Composed:
+    """Role and claims for this transaction only, and the legacy per-claim settings blanked.
 
-    Values are inlined as quoted literals (the simple query protocol allows several statements in
-    one call, but no bind parameters); the role comes from a whitelist.
+    Values are inlined as quoted literals, so the same text serves the simple query protocol
+    (several statements in one call, no bind parameters); the role comes from a whitelist.
     """
     sets = [sql.SQL("set_config('role', {}, true)").format(sql.Literal(auth.role))]
     sets.append(sql.SQL("set_config('request.jwt.claims', {}, true)").format(sql.Literal(auth.claims_json)))
     sets += [sql.SQL("set_config({}, '', true)").format(sql.Literal(name)) for name in _LEGACY_SETTINGS]
-    legacy = sql.SQL(" || ").join(
-        sql.SQL("coalesce(current_setting({}, true), '')").format(sql.Literal(n)) for n in _LEGACY_SETTINGS
-    )
+    return sql.SQL("SELECT {}").format(sql.SQL(", ").join(sets))
+
+
+_LEGACY = sql.SQL(" || ").join(
+    sql.SQL("coalesce(current_setting({}, true), '')").format(sql.Literal(n)) for n in _LEGACY_SETTINGS
+)
+_READ_BACK = sql.SQL(
+    "current_user::text AS role, current_setting('request.jwt.claims', true) AS claims, {} AS legacy"
+).format(_LEGACY)
+
+
+def _setup(auth: AuthContext) -> sql.Composed:
+    """One round trip: open the transaction, set role and claims in it, read them back."""
+    return sql.SQL("BEGIN; {}; SELECT {}").format(_sets(auth), _READ_BACK)
+
+
+def _checked_read_back(auth: AuthContext) -> sql.Composed:
+    """The read-back, failing *in the server* when it does not match, so the transaction aborts.
+
+    When role and claims are sent in the same round trip as the statement and ``COMMIT``, this is
+    what keeps the statement from running (and ``COMMIT`` from committing) as anyone else: an error
+    here makes the server skip everything up to the pipeline's sync point. The ``ELSE`` branch
+    depends on ``current_user``, so the planner cannot fold the failing cast away in advance.
+    """
     return sql.SQL(
-        "BEGIN; SELECT {sets};"
-        " SELECT current_user::text AS role, current_setting('request.jwt.claims', true) AS claims, {legacy} AS legacy"
-    ).format(sets=sql.SQL(", ").join(sets), legacy=legacy)
+        "SELECT {read_back}, CASE WHEN current_user::text = {role}"
+        " AND current_setting('request.jwt.claims', true) = {claims} AND {legacy} = ''"
+        " THEN 1 ELSE ('mastra_memory: the role and JWT claims did not take effect; current_user is '"
+        " || current_user)::int END AS checked"
+    ).format(read_back=_READ_BACK, role=sql.Literal(auth.role), claims=sql.Literal(auth.claims_json), legacy=_LEGACY)
 
 
 def _verify(auth: AuthContext, row: tuple[Any, ...] | None) -> None:
@@ -235,6 +261,108 @@ async def acting_as_async(conn: psycopg.AsyncConnection[Any], auth: AuthContext)
         await _rollback_async(conn)
         raise
     await conn.commit()
+
+
+_BEGIN = sql.SQL("BEGIN")
+_COMMIT = sql.SQL("COMMIT")
+
+
+def run_as(
+    conn: psycopg.Connection[Any], auth: AuthContext, statement: Statement, params: Params = None
+) -> list[dict[str, Any]]:
+    """One statement in a transaction of its own as ``auth``, in one round trip; its rows.
+
+    ``BEGIN``, the settings, the checked read-back, the statement and ``COMMIT`` go out together in
+    psycopg's pipeline mode. If the identity did not take effect, the read-back fails in the server,
+    which then skips the statement and the ``COMMIT``; we roll back and raise. The read-back is
+    checked here too before any row is handed out. A connection without autocommit (psycopg would
+    open its transaction with a round trip of its own) or a libpq without pipeline mode (before 14)
+    takes the three-round-trip path of :func:`acting_as`.
+
+    Raises:
+        AuthError: the connection is inside a transaction, or the role or claims could not be set
+            or did not read back as set (the statement did not run; no row is returned).
+        psycopg.Error: the statement's own error, after the transaction was rolled back.
+    """
+    status = conn.info.transaction_status
+    if status != TransactionStatus.IDLE:
+        raise _not_idle(status)
+    if not conn.autocommit or not psycopg.capabilities.has_pipeline():
+        with acting_as(conn, auth), conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(statement, params)
+            return cur.fetchall() if cur.description is not None else []
+    with conn.cursor() as ctl, conn.cursor() as check, conn.cursor(row_factory=dict_row) as cur:
+        try:
+            with conn.pipeline():
+                ctl.execute(_BEGIN, prepare=False)
+                ctl.execute(_sets(auth), prepare=False)
+                check.execute(_checked_read_back(auth), prepare=False)
+                cur.execute(statement, params)
+                ctl.execute(_COMMIT, prepare=False)
+        except psycopg.Error as exc:
+            _rollback(conn)
+            if _passed(check):
+                raise  # the statement's own error, for the driver to translate
+            raise _refused(auth, exc) from exc
+        except BaseException:
+            _rollback(conn)
+            raise
+        _verify_after(auth, check.fetchone())
+        return cur.fetchall() if cur.description is not None else []
+
+
+async def run_as_async(
+    conn: psycopg.AsyncConnection[Any], auth: AuthContext, statement: Statement, params: Params = None
+) -> list[dict[str, Any]]:
+    """The asyncio twin of :func:`run_as`.
+
+    Raises:
+        AuthError, psycopg.Error: as :func:`run_as`.
+    """
+    status = conn.info.transaction_status
+    if status != TransactionStatus.IDLE:
+        raise _not_idle(status)
+    if not conn.autocommit or not psycopg.capabilities.has_pipeline():
+        async with acting_as_async(conn, auth), conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(statement, params)
+            return await cur.fetchall() if cur.description is not None else []
+    async with conn.cursor() as ctl, conn.cursor() as check, conn.cursor(row_factory=dict_row) as cur:
+        try:
+            async with conn.pipeline():
+                await ctl.execute(_BEGIN, prepare=False)
+                await ctl.execute(_sets(auth), prepare=False)
+                await check.execute(_checked_read_back(auth), prepare=False)
+                await cur.execute(statement, params)
+                await ctl.execute(_COMMIT, prepare=False)
+        except psycopg.Error as exc:
+            await _rollback_async(conn)
+            if _passed(check):
+                raise  # as above
+            raise _refused(auth, exc) from exc
+        except BaseException:
+            await _rollback_async(conn)
+            raise
+        _verify_after(auth, await check.fetchone())
+        return await cur.fetchall() if cur.description is not None else []
+
+
+def _verify_after(auth: AuthContext, row: tuple[Any, ...] | None) -> None:
+    """The client's own check of the read-back the server already checked: a belt to its braces.
+
+    Both compare the same values, so this cannot fail unless the server-side check was bypassed;
+    if it does, no row is handed out.
+    """
+    try:
+        _verify(auth, row)
+    except AuthError:
+        raise AuthError(
+            f"could not act as {auth.role!r}: role and claims read back as {row!r}; the rows were discarded"
+        ) from None
+
+
+def _passed(check: psycopg.Cursor[Any] | psycopg.AsyncCursor[Any]) -> bool:
+    """Did the server-side read-back succeed (so a later statement is the one that failed)?"""
+    return check.pgresult is not None and check.pgresult.status == ExecStatus.TUPLES_OK
 
 
 def _rollback(conn: psycopg.Connection[Any]) -> None:

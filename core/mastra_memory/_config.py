@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ._errors import InvalidInputError
+from ._plan import DEFAULT_EMBED_TIMEOUT, DEFAULT_MODEL_TIMEOUT
 from .models import AsyncChatModel, ChatModel
 from .observational._config import ObservationalMemory
 from .working_memory._config import WorkingMemory
@@ -106,6 +107,11 @@ class MemoryConfig:
         observational_memory: an :class:`~mastra_memory.ObservationalMemory` (Mastra's default:
             None, off). When on, ``context()`` carries observations plus the unobserved messages
             instead of the last ``last_messages``.
+        embed_timeout: seconds an embedder call may take (default 30; None: no limit). A late
+            call is a ProviderError like any embedder failure: saves keep the messages and queue
+            them for backfill, recall goes on without the vector search. A blocking embedder
+            cannot be interrupted: its call is abandoned on a daemon thread.
+        model_timeout: the same for chat model calls (titles, observational memory; default 300).
     """
 
     last_messages: int | None = 10
@@ -113,10 +119,16 @@ class MemoryConfig:
     working_memory: WorkingMemory | None = None
     generate_title: TitleGeneration | bool | None = None
     observational_memory: ObservationalMemory | None = None
+    embed_timeout: float | None = DEFAULT_EMBED_TIMEOUT
+    model_timeout: float | None = DEFAULT_MODEL_TIMEOUT
 
     def __post_init__(self) -> None:
         if self.last_messages is not None:
             _count(self.last_messages, "last_messages")
+        for name in ("embed_timeout", "model_timeout"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
+                raise InvalidInputError(f"{name} must be a number of seconds > 0, or None for no limit; got {value!r}")
         recall = self.semantic_recall
         if recall is True:
             object.__setattr__(self, "semantic_recall", SemanticRecall())

@@ -12,7 +12,7 @@ Every error is a :class:`MastraMemoryError`, so one ``except`` catches them all:
     ├── ProviderError            the embedder or chat model failed
     ├── AuthError                an identity (AuthContext, a JWT) was refused or could not be applied
     └── StorageError             the database failed (wraps psycopg.Error, keeps sqlstate)
-        ├── PoolTimeoutError     no connection became free in time
+        ├── PoolTimeoutError     no connection in time: the database is down, or every one is busy
         └── PermissionDeniedError   a grant or row-level security policy refused the operation
 
 Driver exceptions never leak: :func:`translate_db_error` maps them in one place, and the
@@ -91,7 +91,8 @@ class StorageError(MastraMemoryError):
 
 
 class PoolTimeoutError(StorageError):
-    """Every pooled connection stayed busy for longer than the pool's timeout."""
+    """No pooled connection could be had within the pool's timeout: every connection stayed busy,
+    or the database could not be reached (the message says which, and why)."""
 
 
 class PermissionDeniedError(StorageError):
@@ -120,9 +121,12 @@ def translate_db_error(exc: BaseException) -> MastraMemoryError:
     if isinstance(exc, MastraMemoryError):
         return exc
     if isinstance(exc, psycopg_pool.PoolTimeout):
+        # The shells replace this with a diagnosis (database down, or every connection busy:
+        # _connect.explain_timeout); this text is for plans driven directly, and names both.
         return PoolTimeoutError(
-            f"no database connection became free in time ({exc}); raise the pool's max_size or "
-            "timeout, or look for connections held open elsewhere"
+            f"no database connection became free in time ({exc}): either the database cannot be reached, "
+            "or every pooled connection stayed busy (then raise the pool's max_size or timeout, or look for "
+            "connections held open elsewhere)"
         )
     if not isinstance(exc, psycopg.Error):
         return StorageError(f"unexpected database failure: {exc!r}")

@@ -6,15 +6,24 @@ import asyncio
 import copy
 import os
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import psycopg_pool
 
 from ._auth import AuthContext
 from ._config import MemoryConfig
-from ._connect import OpenOnce, async_pool, open_async_pool, sync_pool
-from ._errors import AuthError
-from ._plan import Plan, T, run_async, run_sync
+from ._connect import (
+    AsyncCheckedPool,
+    CheckedPool,
+    OpenOnce,
+    async_pool,
+    explain_timeout,
+    explain_timeout_async,
+    open_async_pool,
+    sync_pool,
+)
+from ._errors import AuthError, PoolTimeoutError
+from ._plan import Plan, ProviderLimits, T, provider_limits, run_async, run_sync
 from ._shell import AsyncRunner, Operations, SyncRunner
 from ._store import Store
 from .embedded import EmbeddedPostgres
@@ -104,7 +113,14 @@ class Memory(Operations, SyncRunner):
     def _run(self, plan: Plan[T]) -> T:
         if self._owns_pool:
             self._opener.open(self._pool)
-        return run_sync(plan, self._pool, self._auth)
+        # A caller's pool gets our dead-connection check per connection taken (ours have it built in);
+        # the driver only calls connection() on what it is given.
+        pool = self._pool if self._owns_pool else cast("psycopg_pool.ConnectionPool[Any]", CheckedPool(self._pool))
+        try:
+            with provider_limits(_limits_of(self._store)):
+                return run_sync(plan, pool, self._auth)
+        except PoolTimeoutError as exc:  # say whether the database is down or the pool is exhausted
+            raise explain_timeout(self._pool) from exc.__cause__
 
     def with_auth(self, auth: AuthContext) -> Memory:
         """A view of this memory whose every operation runs as ``auth`` (a Supabase user, the service
@@ -209,7 +225,16 @@ class AsyncMemory(Operations, AsyncRunner):
                     if self._pool.closed:
                         await open_async_pool(self._pool)
                     self._opened = True
-        return await run_async(plan, self._pool, self._auth)
+        pool = (
+            self._pool
+            if self._owns_pool
+            else cast("psycopg_pool.AsyncConnectionPool[Any]", AsyncCheckedPool(self._pool))
+        )
+        try:
+            with provider_limits(_limits_of(self._store)):
+                return await run_async(plan, pool, self._auth)
+        except PoolTimeoutError as exc:
+            raise await explain_timeout_async(self._pool) from exc.__cause__
 
     def with_auth(self, auth: AuthContext) -> AsyncMemory:
         """A view whose every operation runs as ``auth``; see :meth:`Memory.with_auth`.
@@ -234,6 +259,11 @@ class AsyncMemory(Operations, AsyncRunner):
 
 
 _M = TypeVar("_M", Memory, AsyncMemory)
+
+
+def _limits_of(store: Store) -> ProviderLimits:
+    """The time limits the drivers put on this memory's embedder and chat model calls."""
+    return ProviderLimits(store.config.embed_timeout, store.config.model_timeout)
 
 
 def _bound(memory: _M, auth: AuthContext) -> _M:

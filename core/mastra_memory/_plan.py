@@ -14,14 +14,17 @@ Acting as a user (``auth``, see :mod:`mastra_memory._auth`): each of the plan's 
 (:class:`Begin` … :class:`Commit`) and each statement it runs outside one becomes a transaction
 that first sets the role and JWT claims transaction-locally and checks them. So the identity
 covers every statement, an error rolls back just what it would have without ``auth``, and no
-transaction (or pooled connection) is held while an embedder or chat model runs.
+transaction (or pooled connection) is held while an embedder or chat model runs. A statement on
+its own still costs one round trip: setup, check, statement and ``COMMIT`` are pipelined.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator, Mapping, Sequence
-from contextlib import AsyncExitStack, ExitStack, nullcontext, suppress
+import threading
+from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import AsyncExitStack, ExitStack, contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
@@ -31,7 +34,7 @@ import psycopg_pool
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from ._auth import AuthContext, acting_as, acting_as_async
+from ._auth import AuthContext, acting_as, acting_as_async, run_as, run_as_async
 from ._errors import ProviderError, translate_db_error
 from .embedding import EmbeddingMatrix
 from .models import ChatTurn
@@ -117,6 +120,121 @@ def complete(
     return text
 
 
+# --------------------------------------------------------------------------- time limits of providers
+
+DEFAULT_EMBED_TIMEOUT = 30.0
+"""Seconds an embedder call may take before it counts as failed (``MemoryConfig.embed_timeout``)."""
+
+DEFAULT_MODEL_TIMEOUT = 300.0
+"""Seconds a chat model call may take before it counts as failed (``MemoryConfig.model_timeout``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderLimits:
+    """How long embedder and chat model calls may take (None: no limit)."""
+
+    embed: float | None = DEFAULT_EMBED_TIMEOUT
+    model: float | None = DEFAULT_MODEL_TIMEOUT
+
+
+# The shells set their memory's limits for the run of each plan: the drivers' signatures stay as
+# they are, and every way a plan is run (methods, adapters, background jobs) goes through a shell.
+_limits: ContextVar[ProviderLimits] = ContextVar(
+    "mastra_memory_provider_limits", default=ProviderLimits()  # noqa: B039 - frozen, so never mutated
+)
+
+
+@contextmanager
+def provider_limits(limits: ProviderLimits) -> Iterator[None]:
+    """Run the plans driven inside this block with ``limits`` on their Embed and Complete requests."""
+    token = _limits.set(limits)
+    try:
+        yield
+    finally:
+        _limits.reset(token)
+
+
+def _late(what: str, timeout: float, option: str) -> ProviderError:
+    return ProviderError(
+        f"{what} gave no answer within {timeout:g} s and was abandoned; raise MemoryConfig.{option} "
+        "(None for no limit) if it is just slow"
+    )
+
+
+def _bounded(call: Callable[[], T], timeout: float | None, what: str, option: str) -> T:
+    """``call()``, given up on after ``timeout`` seconds (a ProviderError).
+
+    A blocking call cannot be interrupted, so it runs on a daemon thread and is abandoned when
+    late: it may finish (or hang) in the background, and never holds up the interpreter's exit.
+    """
+    if timeout is None:
+        return call()
+    box: list[tuple[bool, Any]] = []
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box.append((True, call()))
+        except BaseException as exc:  # handed to the waiting caller
+            box.append((False, exc))
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="mastra-memory-provider", daemon=True).start()
+    if not done.wait(timeout):
+        raise _late(what, timeout, option)
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
+async def _bounded_thread(call: Callable[[], T], timeout: float | None, what: str, option: str) -> T:
+    """:func:`_bounded` for asyncio: the blocking call on a daemon thread, awaited (not
+    ``to_thread``, whose executor the event loop's shutdown would wait for if the call hangs)."""
+    if timeout is None:
+        return await asyncio.to_thread(call)
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(ok: bool, value: Any) -> None:
+        if not future.done():  # not given up on meanwhile
+            future.set_result(value) if ok else future.set_exception(value)
+
+    def work() -> None:
+        try:
+            outcome: tuple[bool, Any] = (True, call())
+        except BaseException as exc:
+            outcome = (False, exc)
+        with suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, *outcome)
+
+    threading.Thread(target=work, name="mastra-memory-provider", daemon=True).start()
+    try:
+        return await asyncio.wait_for(future, timeout)
+    except asyncio.TimeoutError:
+        raise _late(what, timeout, option) from None
+
+
+async def _bounded_await(awaitable: Awaitable[T], timeout: float | None, what: str, option: str) -> T:
+    """Await ``awaitable`` at most ``timeout`` seconds (it is cancelled when late)."""
+    if timeout is None:
+        return await awaitable
+
+    async def guarded() -> T:  # the call's own TimeoutError must not pass for ours
+        try:
+            return await awaitable
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise ProviderError(f"{what} failed: {exc!r}") from exc
+
+    try:
+        return await asyncio.wait_for(guarded(), timeout)
+    except asyncio.TimeoutError:
+        raise _late(what, timeout, option) from None
+
+
 def _model_name(model: Any) -> str:
     return str(getattr(model, "model_id", type(model).__name__))
 
@@ -133,8 +251,12 @@ def _complete_sync(request: Complete) -> str:
         raise ProviderError(
             f"chat model {_model_name(model)!r} is async-only; use AsyncMemory, or a model with complete()"
         )
+    what = f"chat model {_model_name(model)!r}"
     try:
-        out = model.complete(list(request.messages), max_tokens=request.max_tokens)
+        out = _bounded(
+            lambda: model.complete(list(request.messages), max_tokens=request.max_tokens),
+            _limits.get().model, what, "model_timeout",
+        )
     except ProviderError:
         raise
     except Exception as exc:  # any failure of a third-party model becomes ProviderError
@@ -144,10 +266,20 @@ def _complete_sync(request: Complete) -> str:
 
 async def _complete_async(request: Complete) -> str:
     model = request.model
+    what = f"chat model {_model_name(model)!r}"
     if not hasattr(model, "acomplete"):  # a blocking client: the one place we hop to a thread
-        return await asyncio.to_thread(_complete_sync, request)
+        unbounded = ProviderLimits(_limits.get().embed, None)  # the wait below is the bound
+
+        def blocking() -> str:
+            with provider_limits(unbounded):
+                return _complete_sync(request)
+
+        return await _bounded_thread(blocking, _limits.get().model, what, "model_timeout")
     try:
-        out = await model.acomplete(list(request.messages), max_tokens=request.max_tokens)
+        out = await _bounded_await(
+            model.acomplete(list(request.messages), max_tokens=request.max_tokens),
+            _limits.get().model, what, "model_timeout",
+        )
     except ProviderError:
         raise
     except Exception as exc:  # any failure of a third-party model becomes ProviderError
@@ -174,8 +306,16 @@ def _embed_sync(request: Embed) -> EmbeddingMatrix:
             f"embedder {getattr(embedder, 'model_id', embedder)!r} is async-only; use AsyncMemory, or an embedder "
             "with embed_documents/embed_query"
         )
+    what = f"embedder {getattr(embedder, 'model_id', embedder)!r}"
     try:
-        out = embedder.embed_query(request.texts[0]) if request.query else embedder.embed_documents(list(request.texts))
+        out = _bounded(
+            lambda: embedder.embed_query(request.texts[0])
+            if request.query
+            else embedder.embed_documents(list(request.texts)),
+            _limits.get().embed, what, "embed_timeout",
+        )
+    except ProviderError:
+        raise
     except Exception as exc:  # any failure of a third-party embedder becomes ProviderError
         raise ProviderError(f"embedder {getattr(embedder, 'model_id', embedder)!r} failed: {exc!r}") from exc
     return _embedded(out, request)
@@ -183,15 +323,23 @@ def _embed_sync(request: Embed) -> EmbeddingMatrix:
 
 async def _embed_async(request: Embed) -> EmbeddingMatrix:
     embedder = request.embedder
+    what = f"embedder {getattr(embedder, 'model_id', embedder)!r}"
     try:
         if hasattr(embedder, "aembed_documents"):
-            out = await (
+            out = await _bounded_await(
                 embedder.aembed_query(request.texts[0])
                 if request.query
-                else embedder.aembed_documents(list(request.texts))
+                else embedder.aembed_documents(list(request.texts)),
+                _limits.get().embed, what, "embed_timeout",
             )
         else:  # a truly synchronous (CPU-bound) embedder: the one place we hop to a thread
-            return await asyncio.to_thread(_embed_sync, request)
+            unbounded = ProviderLimits(None, _limits.get().model)  # the wait below is the bound
+
+            def blocking() -> EmbeddingMatrix:
+                with provider_limits(unbounded):
+                    return _embed_sync(request)
+
+            return await _bounded_thread(blocking, _limits.get().embed, what, "embed_timeout")
     except ProviderError:
         raise
     except Exception as exc:  # any failure of a third-party embedder becomes ProviderError
@@ -243,15 +391,13 @@ def run_sync(plan: Plan[T], pool: psycopg_pool.ConnectionPool[Any], auth: AuthCo
             try:
                 if conn is None:
                     conn = held.enter_context(pool.connection())
-                if isinstance(request, Query):
-                    lone = auth is not None and tx is None  # its own transaction, as the user
-                    with (
-                        acting_as(conn, auth) if lone and auth else nullcontext(),
-                        conn.cursor(row_factory=dict_row) as cur,
-                    ):
+                if isinstance(request, Query) and auth is not None and tx is None:  # its own transaction, as the user
+                    result = run_as(conn, auth, request.statement, request.params)
+                elif isinstance(request, Query):
+                    with conn.cursor(row_factory=dict_row) as cur:
                         cur.execute(request.statement, request.params)
                         result = cur.fetchall() if cur.description is not None else []
-                    if tx is None and not lone and not conn.autocommit:  # a caller's pool without autocommit
+                    if tx is None and not conn.autocommit:  # a caller's pool without autocommit
                         conn.commit()
                 elif isinstance(request, Begin):
                     tx = ExitStack()
@@ -316,15 +462,13 @@ async def run_async(
                 if conn is None:
                     conn = await held.enter_async_context(pool.connection())
                 assert conn is not None
-                if isinstance(request, Query):
-                    lone = auth is not None and tx is None  # its own transaction, as the user
-                    async with (
-                        acting_as_async(conn, auth) if lone and auth else nullcontext(),
-                        conn.cursor(row_factory=dict_row) as cur,
-                    ):
+                if isinstance(request, Query) and auth is not None and tx is None:  # its own transaction, as the user
+                    result = await run_as_async(conn, auth, request.statement, request.params)
+                elif isinstance(request, Query):
+                    async with conn.cursor(row_factory=dict_row) as cur:
                         await cur.execute(request.statement, request.params)
                         result = await cur.fetchall() if cur.description is not None else []
-                    if tx is None and not lone and not conn.autocommit:  # a caller's pool without autocommit
+                    if tx is None and not conn.autocommit:  # a caller's pool without autocommit
                         await conn.commit()
                 elif isinstance(request, Begin):
                     tx = AsyncExitStack()

@@ -150,6 +150,8 @@ class Step:
     ``meta`` is what the adapter kept for the step, or None when the row has no step records of
     that adapter (Mastra wrote it, or there was nothing to keep): then everything comes from the
     parts. ``orphan`` steps only hold results whose calls were cut off: no model message.
+    ``calls`` are the step's calls a model message shows: those the adapter marked hidden (see
+    :class:`TurnBuilder`) are left out, while their results stay in ``results``.
     ``results`` are ``(call id, answered invocation, kept record)``, in the tool messages' order,
     one per answered call (a call answered twice holds, and reads back as, its last result).
     """
@@ -176,6 +178,13 @@ def _split_steps(parts: list[Part]) -> list[list[Part]]:
     return steps or [[]]
 
 
+def _is_hidden(part: Part, namespace: str) -> bool:
+    """Whether ``part`` is an invocation the adapter marked hidden (no call of a model message)."""
+    marker = part.get("providerMetadata")
+    kept = marker.get(namespace) if isinstance(marker, dict) else None
+    return isinstance(kept, dict) and kept.get("hidden") is True
+
+
 def unfold_turn(content: MessageContent, namespace: str) -> list[Step]:
     """Split an assistant row's content into its model steps, each with its calls and results."""
     records = kept_meta(content, namespace).get("steps")
@@ -183,12 +192,15 @@ def unfold_turn(content: MessageContent, namespace: str) -> list[Step]:
     out: list[Step] = []
     for index, parts in enumerate(_split_steps(content.parts)):
         meta = records[index] if index < len(records) and isinstance(records[index], dict) else {}
-        calls = [
-            p["toolInvocation"]
-            for p in parts
-            if p.get("type") == "tool-invocation" and isinstance(p.get("toolInvocation"), dict)
+        invocations = [
+            p for p in parts if p.get("type") == "tool-invocation" and isinstance(p.get("toolInvocation"), dict)
         ]
-        answered = {str(call.get("toolCallId")): call for call in calls if call.get("state") == "result"}
+        calls = [p["toolInvocation"] for p in invocations if not _is_hidden(p, namespace)]
+        answered = {
+            str(p["toolInvocation"].get("toolCallId")): p["toolInvocation"]
+            for p in invocations
+            if p["toolInvocation"].get("state") == "result"
+        }
         kept = {r["call"]: r for r in meta.get("results", []) if isinstance(r, dict) and r.get("call") in answered}
         order = list(kept) + [call_id for call_id in answered if call_id not in kept]
         results = [

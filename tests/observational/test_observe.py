@@ -197,10 +197,18 @@ async def test_resource_scope_shares_one_record_across_threads(mem_factory: Any)
         "resource:ada", "resource", None, "ada"
     )
     assert record.observations.startswith('<thread id="t1">\n')
+    # Mastra's resource scope: t2's unobserved message counted toward the threshold and was
+    # observed in the same call, in its own section, moving t2's own cursor.
+    assert len(model.calls) == 2 and "hello again" in model.calls[1][-1].content
+    assert '\n<thread id="t2">\n' in record.observations
+    assert record.observed_message_ids == ["m0", "m1", "n1"]
+    t2 = await mem.get_thread("t2")
+    assert t2.metadata["mastra"]["om"]["lastObservedMessageCursor"]["id"] == "n1"
     ctx = await mem.context("t2", "ada")
-    assert any("own a beagle" in block for block in ctx.system)  # another thread's notes
-    assert [m.id for m in ctx.messages] == [CONTINUATION_ID, "n1"]  # t2's own message is not observed
+    assert any("own a beagle" in block for block in ctx.system)  # the resource's notes
+    assert [m.id for m in ctx.messages] == [CONTINUATION_ID]
     assert (await mem.get_observations("t2", "ada")).id == record.id
+    assert len(model.calls) == 2  # nothing new to observe from t2
 
 
 async def test_manual_observe_reflect_history_and_clear(mem_factory: Any) -> None:
@@ -294,12 +302,17 @@ async def test_resource_scope_shows_other_threads_unobserved_messages(mem_factor
     assert '<other-conversation id="t2">' in ctx.system[0] and "sister visits on Sunday" in ctx.system[0]
     assert "bob's secret" not in ctx.system[0] and ctx.messages == []
 
-    await mem.save_messages(turns(2))  # t1 reaches the threshold and is observed
+    await mem.save_messages(turns(2))  # t1 reaches the threshold: t1 and t2 are observed
     ctx = await mem.context("t1", "ada")
+    assert ctx.observations.observed_now and ctx.observations.other_conversations is None
+    await mem.save_messages([Message.user("in t3: the vet is on Monday", id="n2", thread_id="t3")])
+    ctx = await mem.context("t1", "ada")  # below the threshold: t3 is shown, not observed
+    assert not ctx.observations.observed_now
     assert ctx.system[0].startswith("The observations below are your memory")
     assert ctx.system[1].startswith("Recent messages from this user's OTHER conversations")
     assert ctx.system[2] == "<observations>"
     assert ctx.observations.other_conversations == ctx.system[1]
-    ctx = await mem.context("t2", "ada")  # from t2, t1's messages are observed: they are not repeated
-    assert ctx.observations.other_conversations is None  # t1's messages are observed, t3 is empty
-    assert "own a beagle" in "\n".join(ctx.system) and [m.id for m in ctx.messages] == [CONTINUATION_ID, "n1"]
+    assert "vet is on Monday" in ctx.system[1] and "sister visits" not in ctx.system[1]  # n1 is observed
+    ctx = await mem.context("t2", "ada")  # from t2: t1's messages are observed, t3's is the other one
+    assert "own a beagle" in "\n".join(ctx.system) and [m.id for m in ctx.messages] == [CONTINUATION_ID]
+    assert ctx.observations.other_conversations is not None and "vet is on Monday" in ctx.observations.other_conversations

@@ -13,7 +13,7 @@ import re
 
 from .._config import TitleGeneration
 from .._errors import InvalidInputError, NotFoundError, OwnershipError, ProviderError
-from .._plan import Begin, Commit, Plan, complete, query_one
+from .._plan import Begin, Commit, Plan, complete, query, query_one
 from .._store import Store
 from .._types import Message, Thread
 from .._validate import check_id
@@ -122,8 +122,9 @@ def generate_title(
     removed) and cut to at most 80 characters.
 
     ``model`` defaults to the config's ``TitleGeneration.model`` and ``instructions`` to the
-    config's, then to ours. The model runs outside any transaction; just before writing, the title
-    is read again so a rename made meanwhile wins.
+    config's, then to ours. The model runs outside any transaction; just before writing, the
+    thread's row is locked and its title read again, so a rename made meanwhile (even one
+    committed a moment before our write) wins.
 
     A failing model (``ProviderError``) or a reply with no usable title is a normal condition: the
     thread comes back unchanged and a warning is logged on ``mastra_memory.titles``. Compare the
@@ -180,6 +181,10 @@ def generate_title(
         return thread
 
     yield Begin()
+    # Lock the row before reading it again: a rename committed after a plain re-read would
+    # otherwise be overwritten by our UPDATE; with the lock, a rename either committed before
+    # (and the read sees it) or waits for our commit (and then wins, as the newer write).
+    yield from query(*sql_threads.lock_thread(s.tables, thread_id))
     current = yield from query_one(*sql_threads.select_thread(s.tables, thread_id))
     if current is None:
         yield Commit()

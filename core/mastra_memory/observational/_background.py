@@ -43,7 +43,7 @@ def schedule(runner: Any, result: Any) -> None:
         return
     store = runner._store
     cfg = store.config.observational_memory
-    if cfg is None:
+    if cfg is None or cfg.read_only:  # read-only memory never writes observations
         return
     key = cfg.lookup_key(obs.thread_id, obs.resource_id)
     inflight = _inflight(runner)

@@ -46,6 +46,9 @@ class ObservationalMemory:
             the observation runs as an asyncio task (``AsyncMemory``) or a thread (``Memory``).
         max_output_tokens: cap on each model reply (None: the model's own limit).
         retries: extra attempts when the model returns degenerate output (Mastra: 1).
+        read_only: read the observations but never run the Observer or Reflector, so
+            ``context()`` writes nothing (Mastra's ``readOnly`` memory; the middleware's
+            ``read_only=True`` sets it). A reached threshold is reported in ``observations.due``.
 
     Raises:
         InvalidInputError: no usable model, or a bad threshold, scope or count.
@@ -65,6 +68,7 @@ class ObservationalMemory:
     background: bool = False
     max_output_tokens: int | None = None
     retries: int = 1
+    read_only: bool = False
 
     def __post_init__(self) -> None:
         for role in ("observer", "reflector"):

@@ -26,7 +26,7 @@ from ..storage import _rows as rows
 from ..storage._context import ContextQuery
 from ..storage._context import context as context_statement
 from ._config import ObservationalMemory
-from ._inject import boundary
+from ._inject import boundary, other_conversations
 from ._parse import Parsed, degenerate, parse_reply
 from ._prompts import messages_tokens, observer_prompt, reflector_prompt
 from ._record import ObservationRecord, ObserveResult, record_from_row
@@ -47,6 +47,9 @@ class State:
     """Messages observed by this plan so far (they left ``unobserved``)."""
     others: list[Message] = field(default_factory=list)
     """Resource scope: unobserved messages of the resource's other threads (newest few)."""
+    partial: set[str] = field(default_factory=set)
+    """Other threads with more unobserved messages than were read: shown, but observed only from
+    their own ``context()`` calls (moving their cursor would skip the unread older ones)."""
 
     @property
     def cursor(self) -> dict[str, Any] | None:
@@ -75,10 +78,43 @@ def read_state(result: list[dict[str, Any]]) -> State:
     mastra = (meta or {}).get("mastra")
     om = mastra.get("om") if isinstance(mastra, dict) else None
     history.sort(key=lambda m: (m.created_at, m.id or ""))
-    others.sort(key=lambda m: (m.thread_id or "", m.created_at, m.id or ""))
+    others, partial = _trim_others(others)
     om = om if isinstance(om, dict) else {}
     title = om.get("threadTitle")  # the Observer's last proposal, shown back to it as prior metadata
-    return State(record, om, title if isinstance(title, str) else None, history, others=others)
+    return State(record, om, title if isinstance(title, str) else None, history, others=others, partial=partial)
+
+
+def _trim_others(others: list[Message]) -> tuple[list[Message], set[str]]:
+    """The statement reads one message more per other thread than is shown: a thread that has it
+    is incomplete (its newest ``OTHER_MESSAGES`` are kept, oldest first)."""
+    by_thread: dict[str, list[Message]] = {}
+    for m in sorted(others, key=lambda m: (m.thread_id or "", m.created_at, m.id or "")):
+        by_thread.setdefault(m.thread_id or "", []).append(m)
+    partial = {t for t, ms in by_thread.items() if len(ms) > sql_om.OTHER_MESSAGES}
+    kept = [m for ms in by_thread.values() for m in ms[-sql_om.OTHER_MESSAGES:]]
+    return kept, partial
+
+
+def pending_tokens(state: State) -> int:
+    """What counts toward the threshold: the thread's unobserved messages plus, in resource scope,
+    the other-conversations block (as in Mastra)."""
+    block = other_conversations(state.others)
+    return messages_tokens(state.unobserved) + (count_tokens(block) if block else 0)
+
+
+def next_other(state: State) -> list[Message] | None:
+    """Resource scope: the other thread whose unobserved messages start earliest (complete ones only)."""
+    groups: dict[str, list[Message]] = {}
+    for m in state.others:
+        if m.thread_id and m.thread_id not in state.partial and m.created_at is not None and m.id is not None:
+            groups.setdefault(m.thread_id, []).append(m)
+    if not groups:
+        return None
+    return min(groups.values(), key=lambda ms: (ms[0].created_at, ms[0].thread_id or ""))
+
+
+def has_unobserved(state: State) -> bool:
+    return bool(state.unobserved) or next_other(state) is not None
 
 
 def config_of(s: Store) -> ObservationalMemory:
@@ -136,22 +172,32 @@ def _oldest_within(messages: list[Message], budget: int) -> list[Message]:
 
 
 def observe_cycle(
-    s: Store, cfg: ObservationalMemory, thread_id: str, resource_id: str, state: State, *, budget: int
+    s: Store, cfg: ObservationalMemory, thread_id: str, resource_id: str, state: State, *, budget: int,
+    other: list[Message] | None = None,
 ) -> Plan[ObservationRecord]:
     """Run the Observer over the oldest unobserved messages (at most ``budget`` tokens) and store
-    the result in one transaction; ``state`` then reflects what was written."""
-    usable = [m for m in state.unobserved if m.created_at is not None and m.id is not None]
+    the result in one transaction; ``state`` then reflects what was written.
+
+    ``other`` (resource scope): observe another thread's unobserved messages instead and move that
+    thread's cursor; the record's guard covers it, as every observation of the resource updates
+    the one record under the same lock."""
+    pool = state.unobserved if other is None else other
+    usable = [m for m in pool if m.created_at is not None and m.id is not None]
     if not usable:
         raise InvalidInputError("there are no unobserved messages to observe")
     messages = _oldest_within(usable, budget)
     previous = state.record.observations if state.record else ""
     pending = messages_tokens(messages)
+    own = other is None
+    target = thread_id if own else (messages[0].thread_id or thread_id)
 
     def prompt(retry: bool) -> list[ChatTurn]:
         return observer_prompt(
             messages, previous, previous_tokens=cfg.previous_observer_tokens,
-            current_task=state.text("currentTask"), suggested_response=state.text("suggestedResponse"),
-            title=state.thread_title, want_title=cfg.thread_title, instruction=cfg.instruction, retry=retry,
+            current_task=state.text("currentTask") if own else None,
+            suggested_response=state.text("suggestedResponse") if own else None,
+            title=state.thread_title if own else None, want_title=cfg.thread_title and own,
+            instruction=cfg.instruction, retry=retry,
         )
 
     parsed = yield from ask(
@@ -160,7 +206,7 @@ def observe_cycle(
     )
     last = max(messages, key=lambda m: (m.created_at, m.id or ""))
     assert last.created_at is not None and last.id is not None
-    text = _wrap(cfg, previous, parsed.observations, thread_id, last.created_at)
+    text = _wrap(cfg, previous, parsed.observations, target, last.created_at)
     seen = state.record.observed_message_ids if state.record else []
     ids = list(dict.fromkeys([*seen, *(m.id or "" for m in messages)]))
     update: dict[str, Any] = {"lastObservedMessageCursor": {"createdAt": _iso(last.created_at), "id": last.id}}
@@ -169,7 +215,7 @@ def observe_cycle(
         update["currentTask"] = parsed.current_task
     if parsed.suggested_response:
         update["suggestedResponse"] = parsed.suggested_response
-    title = parsed.thread_title if cfg.thread_title else None
+    title = parsed.thread_title if cfg.thread_title and own else None
     if title:
         update["threadTitle"] = title
     key = cfg.lookup_key(thread_id, resource_id)
@@ -177,7 +223,8 @@ def observe_cycle(
     yield Begin()
     yield from query(*sql_om.lock(key))
     check = yield from query_one(*sql_om.guard(
-        s.tables, key, record.id if record else None, record.updated_at if record else None, thread_id, state.cursor
+        s.tables, key, record.id if record else None, record.updated_at if record else None,
+        thread_id if own else None, state.cursor if own else None,
     ))
     if check is None or check["changed"]:
         yield Commit()  # nothing written yet: end the transaction cleanly, then report
@@ -191,14 +238,17 @@ def observe_cycle(
     row = yield from query_one(*sql_om.update_active(
         s.tables, record_id, text, count_tokens(text), last.created_at, dumps(ids)
     ))
-    yield from query(*sql_om.set_thread_state(s.tables, thread_id, dumps(update), title))
+    yield from query(*sql_om.set_thread_state(s.tables, target, dumps(update), title))
     yield Commit()
     assert row is not None
-    state.thread_om = {**state.thread_om, **update}
     state.record = record_from_row(row)
     done = {m.id for m in messages}
     state.observed += messages
-    state.unobserved = [m for m in state.unobserved if m.id not in done]
+    if own:
+        state.thread_om = {**state.thread_om, **update}
+        state.unobserved = [m for m in state.unobserved if m.id not in done]
+    else:
+        state.others = [m for m in state.others if m.id not in done]
     return state.record
 
 
@@ -210,14 +260,18 @@ def observe_due(
 ) -> Plan[None]:
     """Observe while the unobserved messages reach the threshold (with ``force``: at least once),
     in batches of at most twice the threshold, so a long backlog (OM switched on for an old
-    thread) never becomes one huge Observer prompt. Progress stays in ``state`` if a batch fails."""
+    thread) never becomes one huge Observer prompt. Progress stays in ``state`` if a batch fails.
+
+    Resource scope: other threads' unobserved messages count too, and once the thread's own are
+    observed, theirs are, thread by thread, each moving its own cursor."""
     for _ in range(MAX_CYCLES):
-        if not state.unobserved:
+        other = None if state.unobserved else next_other(state)
+        if not state.unobserved and other is None:
             return
         threshold = cfg.threshold(state.record.observation_tokens if state.record else 0)
-        if messages_tokens(state.unobserved) < threshold and not (force and not state.observed):
+        if pending_tokens(state) < threshold and not (force and not state.observed):
             return
-        yield from observe_cycle(s, cfg, thread_id, resource_id, state, budget=2 * threshold)
+        yield from observe_cycle(s, cfg, thread_id, resource_id, state, budget=2 * threshold, other=other)
 
 
 def reflect_cycle(
@@ -285,9 +339,9 @@ def observe(s: Store, thread_id: str, resource_id: str, *, force: bool = False) 
     cfg = config_of(s)
     thread_id, resource_id = check_id(thread_id, "thread_id"), check_id(resource_id, "resource_id")
     state = yield from _state(s, cfg, thread_id, resource_id)
-    pending = messages_tokens(state.unobserved)
+    pending = pending_tokens(state)
     threshold = cfg.threshold(state.record.observation_tokens if state.record else 0)
-    if not state.unobserved:
+    if not has_unobserved(state):
         return ObserveResult(False, False, state.record, [], 0, threshold, "no unobserved messages")
     if pending < threshold and not force:
         return ObserveResult(False, False, state.record, [], pending, threshold, "below the threshold")

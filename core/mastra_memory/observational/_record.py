@@ -61,13 +61,15 @@ class Observations:
     current_task: str | None = None
     suggested_response: str | None = None
     pending_tokens: int = 0
-    """Tokens of the unobserved messages (the history this context carries)."""
+    """Tokens of the unobserved messages (the history this context carries), plus in resource
+    scope the other-conversations block: what is compared with ``threshold``."""
     threshold: int = 0
     observed_now: bool = False
     """The Observer ran during this ``context()`` call (blocking mode)."""
     reflected_now: bool = False
     due: bool = False
-    """The threshold is reached and a background observation was scheduled (or should be)."""
+    """The threshold is reached and a background observation was scheduled (or should be; with
+    ``read_only`` nothing is scheduled)."""
     error: str | None = None
     """Why observing or reflecting failed this time (the raw history was kept; nothing was written)."""
     thread_id: str = ""

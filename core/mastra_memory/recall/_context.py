@@ -16,7 +16,7 @@ from .._validate import check_count, check_id
 from ..observational import _inject as om_inject
 from ..observational import _ops as om_ops
 from ..observational._config import ObservationalMemory
-from ..observational._prompts import cached_tokens, messages_tokens
+from ..observational._prompts import cached_tokens
 from ..observational._record import Observations
 from ..storage import _rows as rows
 from ..storage._context import ContextQuery
@@ -196,12 +196,12 @@ def _observe_step(
     shell schedules it. A failing model leaves the raw history in place and says why."""
     state = om_ops.read_state(result)
     record = state.record
-    pending = messages_tokens(state.unobserved)
+    pending = om_ops.pending_tokens(state)
     threshold = om.threshold(record.observation_tokens if record else 0)
     observed = reflected = due = False
     error = None
-    if state.unobserved and pending >= threshold:
-        if om.background:
+    if om_ops.has_unobserved(state) and pending >= threshold:
+        if om.background or om.read_only:  # read-only: report it, write nothing
             due = True
         else:
             try:
@@ -209,11 +209,11 @@ def _observe_step(
             except (ProviderError, ConflictError) as exc:
                 error = f"observation failed, the raw history was kept: {exc}"
             if state.observed:  # also what earlier batches stored before one failed
-                observed, record, pending = True, state.record, messages_tokens(state.unobserved)
+                observed, record, pending = True, state.record, om_ops.pending_tokens(state)
                 dropped = om_ops.ids_of(state.observed)
                 result = [r for r in result if not (r["src"] == "h" and r["id"] in dropped)]
     if error is None and record is not None and record.observation_tokens > om.reflection_tokens:
-        if om.background:
+        if om.background or om.read_only:
             due = True
         else:
             try:

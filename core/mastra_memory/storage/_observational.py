@@ -193,7 +193,8 @@ def context_ctes(t: Tables) -> list[sql.Composable]:
             " LEFT JOIN LATERAL (SELECT {cursor} AS c FROM {threads} th WHERE th.id = %(thread)s) tc ON true)"
         ).format(cursor=cursor, threads=t.threads),
         # Resource scope: the newest unobserved messages of the resource's other recently active
-        # threads (Mastra's "other conversations"), each thread by its own cursor; bounded.
+        # threads (Mastra's "other conversations"), each thread by its own cursor; bounded. One
+        # more than is shown, so the plan knows whether a thread's set is complete.
         sql.SQL(
             "omother AS (SELECT {mcols} FROM (SELECT o.id, CASE WHEN o.c->>'createdAt' ~ " + _ISO +
             " THEN (o.c->>'createdAt')::timestamptz AT TIME ZONE 'UTC' END AS at, o.c->>'id' AS cid"
@@ -206,7 +207,7 @@ def context_ctes(t: Tables) -> list[sql.Composable]:
             "  ORDER BY m.\"createdAt\" DESC, m.id DESC LIMIT {messages_max}) m)"
         ).format(
             mcols=prefixed(MESSAGE_COLUMNS, "m"), cursor=cursor, threads=t.threads, messages=t.messages,
-            threads_max=sql.Literal(OTHER_THREADS), messages_max=sql.Literal(OTHER_MESSAGES),
+            threads_max=sql.Literal(OTHER_THREADS), messages_max=sql.Literal(OTHER_MESSAGES + 1),
         ),
     ]
 
