@@ -6,16 +6,25 @@ flushes the oldest into its blocks. This block saves what is flushed into the Ma
 them — plus, verbatim, flushed messages not observed yet, so nothing drops out of the prompt while
 an observation is pending or has failed. The Observer runs when the unobserved messages reach the
 threshold (inside ``aget``, or in the background with ``ObservationalMemory(background=True)``).
+
+Background mode needs an event loop that outlives the call. LlamaIndex's sync ``Memory.get`` runs
+``aget`` on a loop it closes right after, which would kill a scheduled observation; such calls
+observe before returning instead (as in blocking mode).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import inspect
+from dataclasses import replace
+from functools import cache
 from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.memory import BaseMemoryBlock
+from llama_index.core.memory import Memory as LlamaMemory
 
 from mastra_memory import AsyncMemory, ConflictError, InvalidInputError, ObservationalMemory
 from mastra_memory.observational import observation_blocks, with_observational_memory
@@ -47,6 +56,7 @@ class ObservationsBlock(BaseMemoryBlock[str]):
     accept_short_term_memory: bool = Field(default=True)
     resource_id: str | None = Field(default=None)
     _memory: AsyncMemory = PrivateAttr()
+    _blocking: AsyncMemory = PrivateAttr()
 
     def __init__(
         self, *, async_memory: AsyncMemory, observational_memory: ObservationalMemory | None = None, **data: Any
@@ -59,6 +69,12 @@ class ObservationsBlock(BaseMemoryBlock[str]):
                 "ObservationsBlock needs observational memory: pass observational_memory=ObservationalMemory(model=...)"
             )
         self._memory = async_memory
+        om = async_memory.config.observational_memory
+        assert om is not None
+        # For calls whose loop dies with them (see _loop_ends_with_call): observe inline.
+        self._blocking = (
+            with_observational_memory(async_memory, replace(om, background=False)) if om.background else async_memory
+        )
 
     async def _ids(self, thread_id: str | None, resource_id: str | None) -> tuple[str, str] | None:
         if not isinstance(thread_id, str) or not thread_id:
@@ -76,7 +92,8 @@ class ObservationsBlock(BaseMemoryBlock[str]):
                               block_kwargs.get("resource_id"))
         if ids is None:
             return ""
-        context = await self._memory.context(*ids)
+        memory = self._blocking if _loop_ends_with_call() else self._memory
+        context = await memory.context(*ids)
         parts = observation_blocks(context.observations)
         pending = [m for m in context.messages if m.id != "om-continuation"]
         if pending:
@@ -96,3 +113,19 @@ class ObservationsBlock(BaseMemoryBlock[str]):
             with contextlib.suppress(ConflictError):  # exists: save_messages checks its owner
                 await self._memory.create_thread(ids[1], thread_id=thread_id)
             await self._memory.save_messages(to_mastra(batch, thread_id, ids[1]))
+
+
+@cache
+def _llama_memory_codes() -> frozenset[Any]:
+    return frozenset(
+        member.__code__ for _, member in inspect.getmembers(LlamaMemory, inspect.iscoroutinefunction)
+    )
+
+
+def _loop_ends_with_call() -> bool:
+    """Whether this call runs as the loop's top-level task for a ``Memory`` coroutine: what
+    LlamaIndex's sync wrappers (``asyncio_run``) do before closing or leaving that loop, so a
+    task scheduled now would never finish. From an async agent the top task is the agent's."""
+    task = asyncio.current_task()
+    code = getattr(task.get_coro(), "cr_code", None) if task is not None else None
+    return code in _llama_memory_codes()

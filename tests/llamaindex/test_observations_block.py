@@ -3,6 +3,8 @@ Mastra thread and replaced by observations (scripted Observer; real database).""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 pytest.importorskip("llama_index.core", reason="llama-index is not installed: pip install 'mastra-memory[llama-index]'")
@@ -65,3 +67,47 @@ async def test_the_block_needs_observational_memory(pair: Pair) -> None:
     options = ObservationalMemory(model=ScriptedChatModel())
     block = ObservationsBlock(async_memory=pair.aio, observational_memory=options)
     assert await block.aget([], session_id="unknown-thread") == ""
+
+
+def test_background_observation_survives_llamaindex_sync_wrappers(pair_factory: Any) -> None:
+    """LlamaIndex's sync ``Memory.get/put`` run each call on a loop they close afterwards: a
+    background observation scheduled as a task there would die with it. Sync callers therefore
+    observe before the call returns."""
+    import asyncio
+
+    model = ScriptedChatModel(default=observer_reply(["🔴 (09:00) User stated they keep three hives in Ghent"]))
+
+    async def setup() -> tuple[Pair, ObservationsBlock]:
+        pair = await pair_factory()
+        block = ObservationsBlock(
+            async_memory=pair.aio, resource_id="beekeeper",
+            observational_memory=ObservationalMemory(model=model, observation_tokens=60, background=True),
+        )
+        return pair, block
+
+    pair, block = asyncio.run(setup())
+    memory = llama_memory(block)
+    for i, text in enumerate(LINES):
+        memory.put(ChatMessage(role=MessageRole.USER if i % 2 == 0 else MessageRole.ASSISTANT, content=text))
+    memory.get()  # flushes into the block; the threshold is reached
+    record = pair.sync.get_observations("bees", "beekeeper", scope="thread")
+    assert len(model.calls) == 1 and record is not None and record.observed_message_ids
+    text = memory.get()[0].content or ""
+    assert "three hives in Ghent" in text and PENDING_HEADER not in text
+
+
+async def test_background_observation_stays_in_the_background_for_async_callers(pair: Pair) -> None:
+    """Under ``await memory.aget()`` the loop lives on, so the Observer runs as a task beside it."""
+    model = ScriptedChatModel(default=observer_reply(["🔴 (09:00) User stated they keep three hives in Ghent"]))
+    block = ObservationsBlock(
+        async_memory=pair.aio, resource_id="beekeeper",
+        observational_memory=ObservationalMemory(model=model, observation_tokens=60, background=True),
+    )
+    memory = llama_memory(block)
+    for i, text in enumerate(LINES):
+        await memory.aput(ChatMessage(role=MessageRole.USER if i % 2 == 0 else MessageRole.ASSISTANT, content=text))
+    first = await memory.aget()
+    assert PENDING_HEADER in (first[0].content or "")  # answered at once with the raw messages
+    assert await block._memory.wait_for_observations(5) == 1  # one observation was in flight
+    assert len(model.calls) == 1
+    assert "three hives in Ghent" in ((await memory.aget())[0].content or "")

@@ -315,4 +315,72 @@ async def test_resource_scope_shows_other_threads_unobserved_messages(mem_factor
     assert "vet is on Monday" in ctx.system[1] and "sister visits" not in ctx.system[1]  # n1 is observed
     ctx = await mem.context("t2", "ada")  # from t2: t1's messages are observed, t3's is the other one
     assert "own a beagle" in "\n".join(ctx.system) and [m.id for m in ctx.messages] == [CONTINUATION_ID]
-    assert ctx.observations.other_conversations is not None and "vet is on Monday" in ctx.observations.other_conversations
+    others = ctx.observations.other_conversations
+    assert others is not None and "vet is on Monday" in others
+
+
+async def test_resource_scope_counts_other_threads_toward_the_threshold(mem_factory: Any) -> None:
+    """Mastra's resource scope: the threshold compares the thread's unobserved messages plus the
+    other conversations; when reached, every other thread whose unobserved messages were all read
+    is observed too, each by its own cursor. A thread with more than were read is only shown."""
+    from mastra_memory.storage._observational import OTHER_MESSAGES
+
+    model = ScriptedChatModel(default=observer_reply(["🔴 (09:00) User stated they own a beagle"]))
+    threshold = messages_tokens(turns(4))
+    mem = await om_memory(mem_factory, model, observation_tokens=threshold, scope="resource")
+    for thread in ("t1", "t2", "busy"):
+        await mem.create_thread("ada", thread_id=thread)
+    await mem.save_messages(turns(1))  # t1 alone stays far below the threshold
+    await mem.save_messages(turns(1, "t2", start=1))
+    ctx = await mem.context("t1", "ada")
+    assert model.calls == [] and ctx.observations.pending_tokens > messages_tokens(turns(1))
+
+    busy = [Message.user(f"busy {i}: {WORDS}", id=f"b{i}", thread_id="busy") for i in range(OTHER_MESSAGES + 1)]
+    await mem.save_messages(busy)  # now over the threshold, but "busy" was not read whole
+    ctx = await mem.context("t1", "ada")
+    assert ctx.observations.observed_now and ctx.observations.error is None
+    assert [m.id for m in ctx.messages] == [CONTINUATION_ID]
+    record = await mem.get_observations("t1", "ada")
+    assert record.observed_message_ids == ["m0", "m1"]
+    assert '<thread id="t1">' in record.observations and '<thread id="t2">' in record.observations
+    assert '<thread id="busy">' not in record.observations
+    cursors = {t: ((await mem.get_thread(t)).metadata or {}).get("mastra", {}).get("om", {}) for t in ("t2", "busy")}
+    assert cursors["t2"]["lastObservedMessageCursor"]["id"] == "m1"
+    assert "lastObservedMessageCursor" not in cursors["busy"]
+    shown = ctx.observations.other_conversations
+    assert shown is not None and f"busy {OTHER_MESSAGES}:" in shown and "busy 0:" not in shown  # the newest 20
+    ctx = await mem.context("busy", "ada")  # from its own thread every message is read, and observed
+    assert ctx.observations.observed_now and ctx.observations.other_conversations is None
+    assert "b0" in (await mem.get_observations("busy", "ada")).observed_message_ids
+
+
+async def test_pending_message_tokens_follow_the_unobserved_tail(mem_factory: Any) -> None:
+    """Mastra's ``pendingMessageTokens``: reset to 0 by an observation, then kept at the unobserved
+    tokens each context() finds; a read-only memory leaves it alone."""
+    from dataclasses import replace
+
+    from mastra_memory.observational import with_observational_memory
+
+    model = ScriptedChatModel(default=observer_reply(["🔴 (09:00) User stated they count in NATO letters"]))
+    mem = await om_memory(mem_factory, model, observation_tokens=messages_tokens(turns(4)))
+    await mem.create_thread("ada", thread_id="t1")
+    await mem.save_messages(turns(4))
+    await mem.context("t1", "ada")
+    assert (await mem.get_observations("t1", "ada")).pending_message_tokens == 0
+
+    await mem.save_messages(turns(2, start=4))
+    ctx = await mem.context("t1", "ada")
+    expected = messages_tokens(turns(2, start=4))
+    assert ctx.observations.pending_tokens == expected
+    assert ctx.observations.record.pending_message_tokens == expected
+    assert (await mem.get_observations("t1", "ada")).pending_message_tokens == expected
+
+    await mem.save_messages(turns(1, start=6))
+    memory = getattr(mem, "memory", mem)
+    options = memory.config.observational_memory
+    reader = with_observational_memory(memory, replace(options, read_only=True))
+    ctx = reader.context("t1", "ada")
+    if not hasattr(ctx, "observations"):
+        ctx = await ctx
+    assert ctx.observations.pending_tokens == messages_tokens(turns(3, start=4))
+    assert (await mem.get_observations("t1", "ada")).pending_message_tokens == expected  # untouched

@@ -127,3 +127,31 @@ def test_memory_config_checks_the_type() -> None:
         MemoryConfig(observational_memory={"model": "x"})  # type: ignore[arg-type]
     cfg = ObservationalMemory(model=ScriptedChatModel(), scope="resource")
     assert cfg.lookup_key("t", "r") == "resource:r" and cfg.stored_config()["scope"] == "resource"
+
+
+def test_context_text_marks_gaps_and_resolved_dates() -> None:
+    """Elapsed time made visible: a marker between dated sections days apart (also across chunk
+    borders), and each resolved date in a note with its distance from today; a plan whose date
+    has passed is flagged as probably done, a fact is not."""
+    from mastra_memory.observational._inject import system_blocks
+
+    now = datetime(2025, 6, 20, 12, 0, tzinfo=timezone.utc)
+    text = for_context(
+        "Date: May 1, 2025\n* 🔴 (09:00) User will fly to Lisbon (meaning May 9, 2025)\n"
+        "* (09:01) User moved house (meaning April 28, 2025)\n* (09:02) Party (estimated late June 2025)\n"
+        "* (09:03) Odd (meaning Feb 30, 2025)\n\n"
+        "Date: May 2, 2025\n* x\n\nDate: May 20, 2025\n* y",
+        now,
+    )
+    assert text == (
+        "Date: May 1, 2025 (1 month ago)\n"
+        "* 🔴 (09:00) User will fly to Lisbon (meaning May 9, 2025: 1 month ago, probably already happened)\n"
+        "* (09:01) User moved house (meaning April 28, 2025: 1 month ago)\n"
+        "* (09:02) Party (estimated late June 2025: in 3 days)\n* (09:03) Odd (meaning Feb 30, 2025)\n\n"
+        "Date: May 2, 2025 (1 month ago)\n* x\n\n[2 weeks later]\n\nDate: May 20, 2025 (1 month ago)\n* y"
+    )
+    two = "Date: May 1, 2025\n* a\n\n--- message boundary (2025-05-01T09:00:00.000Z) ---\n\nDate: Jul 9, 2025\n* b"
+    blocks = system_blocks(two, None, None, now)
+    assert blocks[-2:] == [
+        "Date: May 1, 2025 (1 month ago)\n* a", "[2 months later]\n\nDate: Jul 9, 2025 (in 2 weeks)\n* b"
+    ]

@@ -74,32 +74,33 @@ class HangingEmbedder(HashEmbedder):
         return super().embed_query(text)
 
 
-class BlockingHangingEmbedder(HashEmbedder):
-    """The same without async methods: AsyncMemory runs it on a thread, which cannot be cancelled."""
+class BlockingHangingEmbedder:
+    """The same with blocking methods only (no ``aembed_*``): AsyncMemory runs it on a thread,
+    which cannot be cancelled, only abandoned."""
 
     def __init__(self, gate: threading.Event) -> None:
-        super().__init__()
+        self.inner = HashEmbedder()
+        self.dimension = self.inner.dimension
+        self.model_id = self.inner.model_id
         self.gate = gate
         self.hang = False
-        self.calls = 0
 
     def embed_documents(self, texts: Sequence[str]) -> EmbeddingMatrix:
-        self.calls += 1
         if self.hang:
             self.gate.wait(HANG_LIMIT)
-        return super().embed_documents(texts)
+        return self.inner.embed_documents(texts)
 
     def embed_query(self, text: str) -> EmbeddingMatrix:
         if self.hang:
             self.gate.wait(HANG_LIMIT)
-        return super().embed_query(text)
+        return self.inner.embed_query(text)
 
 
 @pytest.fixture(params=["sync", "async", "async-blocking-embedder"])
 async def hung(request: pytest.FixtureRequest, pg_dsn: str, gate: threading.Event) -> Any:
     """(memory, embedder) with recall on and the embedder ready to hang."""
     flavour, _, kind = str(request.param).partition("-")
-    embedder = BlockingHangingEmbedder(gate) if kind else HangingEmbedder(gate)
+    embedder: Any = BlockingHangingEmbedder(gate) if kind else HangingEmbedder(gate)
     schema = fresh_schema()
     mem = await make_memory(flavour, pg_dsn, schema, config=LIMITED, embedder=embedder)
     yield mem, embedder

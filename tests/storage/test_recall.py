@@ -572,6 +572,29 @@ async def test_keyword_ranking_is_plain_bm25_with_and_without_stored_statistics(
     assert counted == want
 
 
+async def test_keyword_ranking_counts_repeated_words(mem_factory: Any, pg_dsn: str) -> None:
+    """Term frequency survives the statement's filtering of each tsvector down to the query's lexemes."""
+    schema = fresh_schema()
+    embedder = SwitchableEmbedder()
+    mem = await mem_factory(schema, config=recall_config(top_k=3, message_range=0, last_messages=0), embedder=embedder)
+    # Same three lexemes in both; only "rain"'s frequency differs. A lost tf would tie them, and the
+    # tie would fall to the smaller id, the single "rain".
+    texts = ["rain cloud today", "rain rain rain cloud today", "sunny warm dry", "a quiet library evening"]
+    await conversation(mem, "tf", texts)
+    await mem.create_thread("ada", thread_id="now")
+    embedder.failing = True
+    hits = [h.message.id for h in (await mem.context("now", "ada", query="rain")).hits]
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        want = [
+            r[0]
+            for r in conn.execute(
+                psycopg.sql.SQL(REFERENCE_BM25).format(table=psycopg.sql.Identifier(schema, "memory_messages_384")),
+                {"query": "rain", "resource": "ada", "k": 3},
+            )
+        ]
+    assert hits == want == ["tf-1", "tf-0"]
+
+
 def hnsw_scans(conn: psycopg.Connection[Any], schema: str, table: str) -> int:
     conn.execute("SELECT pg_stat_force_next_flush()")
     conn.execute("SELECT pg_stat_clear_snapshot()")

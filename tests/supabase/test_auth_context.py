@@ -158,6 +158,8 @@ def test_a_login_that_may_not_switch_roles_fails_closed(supa: Supa, supa_schema:
 class _CallerPool:
     """A pool handing out one connection on which the caller has a transaction open."""
 
+    max_size = 1  # read by the dead-connection check wrapped around a caller's pool
+
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 

@@ -9,7 +9,7 @@ observation appends a block and leaves the earlier ones byte-identical for promp
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from .._content import MessageContent
 from .._types import Message
@@ -55,39 +55,125 @@ def chunks(observations: str) -> list[str]:
     return [c.strip() for c in BOUNDARY.split(observations.strip()) if c.strip()] if observations.strip() else []
 
 
+def _span(days: int) -> str:
+    """A distance in days as people say it: "3 days", "1 week", "2 months", "1 year"."""
+    for size, unit in ((365, "year"), (30, "month"), (7, "week"), (1, "day")):
+        if days >= size and (unit != "week" or days < 30) and (unit != "month" or days < 365):
+            n = days // size
+            return f"{n} {unit}{'s' if n > 1 else ''}"
+    return f"{days} days"
+
+
 def _relative(days: int) -> str:
+    """How far a day is from today (positive: in the past)."""
     if days == 0:
         return "today"
     if days == 1:
         return "yesterday"
     if days == -1:
         return "tomorrow"
-    if days < 0:
-        return f"in {-days} days"
-    if days < 14:
-        return f"{days} days ago"
-    if days < 60:
-        return f"{days // 7} weeks ago"
-    return f"{days // 30} months ago"
+    return f"{_span(days)} ago" if days > 0 else f"in {_span(-days)}"
 
 
-def _with_relative_dates(text: str, now: datetime) -> str:
-    def label(match: re.Match[str]) -> str:
+def _gap(previous: date, current: date) -> str | None:
+    """The marker between two dated sections more than a day apart, so the agent sees elapsed time."""
+    days = (current - previous).days
+    return f"[{_span(days)} later]" if days > 1 else None
+
+
+def _header_day(match: re.Match[str]) -> date | None:
+    try:
+        return datetime.strptime(f"{match[2][:3]} {match[3]} {match[4]}", "%b %d %Y").date()
+    except ValueError:
+        return None
+
+
+# "(meaning May 9, 2025)" / "(estimated May 2025)": the resolved dates the Observer prompt asks for.
+_INLINE = re.compile(r"\((meaning|estimated) ([^()\n]*?\d{4})\)", re.IGNORECASE)
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december"]
+_INLINE_DAY = re.compile(r"([A-Za-z]+)\.? (\d{1,2})(?:\s*[-\u2013]\s*\d{1,2})?,? (\d{4})")
+_INLINE_MONTH = re.compile(r"(?:(early|mid|late)[- ])?([A-Za-z]+) (\d{4})", re.IGNORECASE)
+_PART_OF_MONTH = {"early": 7, "mid": 15, "late": 23, None: 15}  # a month alone counts as its middle
+# Lines that speak of something still to happen; when their date has passed it probably did.
+_INTENT = re.compile(
+    r"\b(?:will|plans? to|planning to|going to|intends? to|wants? to|needs? to|about to|looking forward to)\b",
+    re.IGNORECASE,
+)
+
+
+def _month(name: str) -> int | None:
+    name = name.lower()
+    found = [i for i, m in enumerate(_MONTHS, 1) if len(name) >= 3 and m.startswith(name)]
+    return found[0] if len(found) == 1 else None
+
+
+def _inline_day(text: str) -> date | None:
+    for pattern, exact in ((_INLINE_DAY, True), (_INLINE_MONTH, False)):
+        match = pattern.search(text)
+        if match is None:
+            continue
+        month = _month(match[1] if exact else match[2])
+        if month is None:
+            continue
+        day = int(match[2]) if exact else _PART_OF_MONTH[match[1].lower() if match[1] else None]
         try:
-            day = datetime.strptime(f"{match[2][:3]} {match[3]} {match[4]}", "%b %d %Y").date()
+            return date(int(match[3]), month, day)
         except ValueError:
+            return None
+    return None
+
+
+def _with_inline_dates(text: str, today: date) -> str:
+    """Each resolved date in a note gains how far it is from today, and a note of intent whose
+    date has passed is flagged as probably done (Mastra annotates these the same way)."""
+
+    def label(match: re.Match[str]) -> str:
+        day = _inline_day(match[2])
+        if day is None:
             return match[0]
-        return f"{match[1]}{match[2]} {match[3]}, {match[4]} ({_relative((now.date() - day).days)})"
+        line = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
+        done = ", probably already happened" if day < today and _INTENT.search(line) else ""
+        return f"({match[1]} {match[2]}: {_relative((today - day).days)}{done})"
 
-    return _DATE_HEADER.sub(label, text)
+    return _INLINE.sub(label, text)
 
 
-def for_context(observations: str, now: datetime) -> str:
+def _with_relative_dates(text: str, now: datetime, previous: date | None = None) -> tuple[str, date | None]:
+    """``Date:`` headers with how long ago they were, and a gap marker before a header more than a
+    day after the previous one (``previous``: the last header of the preceding chunk). Returns the
+    text and its last header's day."""
+    today = now.astimezone(timezone.utc).date()
+    text = _with_inline_dates(text, today)
+    out: list[str] = []
+    end = 0
+    for match in _DATE_HEADER.finditer(text):
+        day = _header_day(match)
+        if day is None:
+            continue
+        # The header's match may start with the blank lines before it: the marker goes after them.
+        cut = match[1].rfind("\n") + 1
+        out.append(text[end : match.start()] + match[1][:cut])
+        gap = _gap(previous, day) if previous is not None else None
+        if gap is not None:
+            out.append(f"{gap}\n\n")
+        out.append(f"{match[1][cut:]}{match[2]} {match[3]}, {match[4]} ({_relative((today - day).days)})")
+        end, previous = match.end(), day
+    out.append(text[end:])
+    return "".join(out), previous
+
+
+def for_context(observations: str, now: datetime, previous: date | None = None) -> str:
     """Observations as the agent reads them: low-priority emojis and arrow markers stripped (🔴
-    and ✅ stay), each ``Date:`` header with how long ago it was."""
+    and ✅ stay), each ``Date:`` header with how long ago it was and a gap marker such as
+    "[2 weeks later]" after a pause of days, resolved dates in notes with their distance."""
+    return _annotated(observations, now, previous)[0]
+
+
+def _annotated(observations: str, now: datetime, previous: date | None) -> tuple[str, date | None]:
     text = _LOW_PRIORITY.sub("", observations)
     text = _ARROW.sub(r"\1", text)
-    return _with_relative_dates(text, now)
+    return _with_relative_dates(text, now, previous)
 
 
 OTHERS_PREAMBLE = (
@@ -122,7 +208,11 @@ def system_blocks(
 ) -> list[str]:
     """The system texts for a context (only the other-conversations block, if any, when nothing is
     observed yet)."""
-    parts = [for_context(c, now) for c in chunks(observations)]
+    parts: list[str] = []
+    previous: date | None = None  # gap markers also span chunk borders (they do not depend on now)
+    for chunk in chunks(observations):
+        part, previous = _annotated(chunk, now, previous)
+        parts.append(part)
     if not parts:
         return [others] if others else []
     blocks = [PREAMBLE, *([others] if others else []), "<observations>", *parts]

@@ -97,9 +97,10 @@ def _trim_others(others: list[Message]) -> tuple[list[Message], set[str]]:
 
 def pending_tokens(state: State) -> int:
     """What counts toward the threshold: the thread's unobserved messages plus, in resource scope,
-    the other-conversations block (as in Mastra)."""
+    the other-conversations block (as in Mastra), less our explanatory first line, which is fixed
+    overhead rather than conversation."""
     block = other_conversations(state.others)
-    return messages_tokens(state.unobserved) + (count_tokens(block) if block else 0)
+    return messages_tokens(state.unobserved) + (count_tokens(block.partition("\n")[2]) if block else 0)
 
 
 def next_other(state: State) -> list[Message] | None:
@@ -262,14 +263,17 @@ def observe_due(
     in batches of at most twice the threshold, so a long backlog (OM switched on for an old
     thread) never becomes one huge Observer prompt. Progress stays in ``state`` if a batch fails.
 
-    Resource scope: other threads' unobserved messages count too, and once the thread's own are
-    observed, theirs are, thread by thread, each moving its own cursor."""
+    Resource scope: other threads' unobserved messages count too, and once an observation runs,
+    theirs are observed after the thread's own, thread by thread, each moving its own cursor (as
+    Mastra observes all of the resource's unobserved messages when the threshold is reached)."""
     for _ in range(MAX_CYCLES):
-        other = None if state.unobserved else next_other(state)
-        if not state.unobserved and other is None:
-            return
         threshold = cfg.threshold(state.record.observation_tokens if state.record else 0)
-        if pending_tokens(state) < threshold and not (force and not state.observed):
+        reached = pending_tokens(state) >= threshold or (force and not state.observed)
+        if state.unobserved and reached:
+            yield from observe_cycle(s, cfg, thread_id, resource_id, state, budget=2 * threshold)
+            continue
+        other = next_other(state)
+        if other is None or not (reached or state.observed):
             return
         yield from observe_cycle(s, cfg, thread_id, resource_id, state, budget=2 * threshold, other=other)
 

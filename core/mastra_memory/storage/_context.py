@@ -157,26 +157,29 @@ def _compose(t: Tables, q: ContextQuery, vectors: VectorTable | None) -> sql.Com
                     "  WHERE v.metadata->>{key} = {scope_id} AND v.{tsv} @@ kq.q AND NOT (SELECT {small} FROM kn)"
                     "  LIMIT {max_candidates})),"
                     # Each candidate's query lexemes with their term frequencies. Only those are
-                    # unnested: setweight marks the query's lexemes (exact matches, like the IN it
-                    # replaces) and ts_filter keeps the marked ones, both in C, so a candidate gives
-                    # one row per query term it holds instead of one per distinct word (44k rows
-                    # down to 8.6k for 5,000 candidates). Stored tsvectors carry weight D only, so
-                    # the weight is a free marker; positions, hence tf, are untouched.
+                    # unnested: setweight marks the query's lexemes (exact matches, like an IN on the
+                    # lexeme) and ts_filter keeps the marked ones, both in C, so a candidate gives
+                    # one row per query term it holds, not one per distinct word (1.4 rows instead of
+                    # 8.3 per candidate in bench/recall.py's workload A). Stored tsvectors carry weight
+                    # D only, so the weight is a free marker; positions, hence tf, are untouched. The
+                    # length part of the denominator is computed here, once per candidate.
                     " kqa AS (SELECT array_agg(lexeme) AS a FROM qlex),"
                     " kterms AS (SELECT c.message_id, u.lexeme,"
-                    "  COALESCE(array_length(u.positions, 1), 1)::float8 AS tf, length(c.tsv)::float8 AS len"
-                    "  FROM kcand c CROSS JOIN kqa"
+                    "  COALESCE(array_length(u.positions, 1), 1)::float8 AS tf,"
+                    "  {k1} * (1 - {b} + {b} * length(c.tsv)::float8 / kn.avglen) AS norm"
+                    "  FROM kcand c CROSS JOIN kqa CROSS JOIN kn"
                     "  CROSS JOIN unnest(ts_filter(setweight(c.tsv, 'A', kqa.a), '{{a}}')) u),"
                     # A tsvector holds each lexeme once, so count(*) counts documents, without a sort.
-                    " kdf AS (SELECT lexeme, count(*)::float8 AS df FROM kterms GROUP BY lexeme),"
                     # In float8, not numeric: ln() on numeric was most of the keyword part's time.
-                    # GREATEST keeps the logarithm defined even if the statistics were stale.
+                    # GREATEST keeps the logarithm defined even if the statistics were stale. IDF
+                    # once per query term, not per row.
+                    " kdf AS (SELECT d.lexeme, ln(1 + (GREATEST(kn.n, d.df) - d.df + 0.5) / (d.df + 0.5)) AS idf"
+                    "  FROM (SELECT lexeme, count(*)::float8 AS df FROM kterms GROUP BY lexeme) d CROSS JOIN kn),"
                     # The top candidates by score first (a top-N sort), then their ranks: numbering
-                    # every candidate would sort them all.
-                    " kscore AS (SELECT t.message_id, sum("
-                    "  ln(1 + (GREATEST(kn.n, d.df) - d.df + 0.5) / (d.df + 0.5)) * t.tf * ({k1} + 1)"
-                    "  / (t.tf + {k1} * (1 - {b} + {b} * t.len / kn.avglen))) AS score"
-                    "  FROM kterms t JOIN kdf d USING (lexeme) CROSS JOIN kn GROUP BY t.message_id"
+                    # every candidate would sort them all. The arithmetic is the one of the plain
+                    # BM25 formula, operation for operation, so scores (and ties) are the same.
+                    " kscore AS (SELECT t.message_id, sum(d.idf * t.tf * ({k1} + 1) / (t.tf + t.norm)) AS score"
+                    "  FROM kterms t JOIN kdf d USING (lexeme) GROUP BY t.message_id"
                     "  ORDER BY score DESC, t.message_id LIMIT %(candidates)s),"
                     " khits AS (SELECT s.message_id, row_number() OVER (ORDER BY s.score DESC, s.message_id) AS rank"
                     "  FROM kscore s)"
