@@ -21,6 +21,8 @@ its own still costs one round trip: setup, check, statement and ``COMMIT`` are p
 from __future__ import annotations
 
 import asyncio
+import os
+import queue
 import threading
 from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, ExitStack, contextmanager, suppress
@@ -57,7 +59,8 @@ class Embed:
     """Embed texts (documents, or one query); the plan receives the matrix, or a ProviderError.
 
     A plan yields this before it opens a transaction, so a slow embedder never holds locks;
-    the driver also gives its pooled connection back while the embedder runs.
+    the driver also gives its pooled connection back while the embedder runs, and gives up on
+    it after the memory's ``embed_timeout`` (a ProviderError, see :func:`provider_limits`).
     """
 
     embedder: Any
@@ -70,7 +73,7 @@ class Complete:
     """Ask a chat model for a reply; the plan receives the text, or a ProviderError.
 
     Like :class:`Embed`, yielded outside transactions; the driver gives its connection back while
-    the model runs.
+    the model runs, and gives up on it after the memory's ``model_timeout``.
     """
 
     model: Any
@@ -161,59 +164,95 @@ def _late(what: str, timeout: float, option: str) -> ProviderError:
     )
 
 
-def _bounded(call: Callable[[], T], timeout: float | None, what: str, option: str) -> T:
-    """``call()``, given up on after ``timeout`` seconds (a ProviderError).
+Outcome: TypeAlias = tuple[bool, Any]  # (True, value) or (False, the exception raised)
 
-    A blocking call cannot be interrupted, so it runs on a daemon thread and is abandoned when
-    late: it may finish (or hang) in the background, and never holds up the interpreter's exit.
+
+class _Workers:
+    """Daemon threads that run blocking provider calls, reused between calls.
+
+    A blocking call cannot be interrupted, so a late one is abandoned: its thread finishes (or
+    hangs) in the background and, being a daemon, never holds up the interpreter's exit
+    (``ThreadPoolExecutor`` joins its threads at exit, and ``asyncio.run`` waits for
+    ``to_thread``'s). Idle threads wait for the next call, so a call costs a hand-over, not a
+    thread start; a thread still busy with an abandoned call is simply not idle.
     """
-    if timeout is None:
-        return call()
-    box: list[tuple[bool, Any]] = []
-    done = threading.Event()
 
-    def work() -> None:
-        try:
-            box.append((True, call()))
-        except BaseException as exc:  # handed to the waiting caller
-            box.append((False, exc))
-        finally:
-            done.set()
+    def __init__(self) -> None:
+        self._idle: list[queue.SimpleQueue[tuple[Callable[[], Any], Callable[[Outcome], object]]]] = []
+        self._lock = threading.Lock()
 
-    threading.Thread(target=work, name="mastra-memory-provider", daemon=True).start()
-    if not done.wait(timeout):
-        raise _late(what, timeout, option)
-    ok, value = box[0]
+    def forget(self) -> None:
+        """Drop every thread (after a fork: the child has none of the parent's threads)."""
+        self._idle, self._lock = [], threading.Lock()
+
+    def submit(self, call: Callable[[], Any], notify: Callable[[Outcome], object]) -> None:
+        """Run ``call`` on an idle thread (or a new one); ``notify`` gets its outcome there."""
+        with self._lock:
+            jobs = self._idle.pop() if self._idle else None
+        if jobs is None:
+            jobs = queue.SimpleQueue()
+            threading.Thread(target=self._serve, args=(jobs,), name="mastra-memory-provider", daemon=True).start()
+        jobs.put((call, notify))
+
+    def _serve(self, jobs: queue.SimpleQueue[tuple[Callable[[], Any], Callable[[Outcome], object]]]) -> None:
+        while True:
+            call, notify = jobs.get()
+            try:
+                outcome: Outcome = (True, call())
+            except BaseException as exc:  # handed to the caller, if it still waits
+                outcome = (False, exc)
+            with self._lock:
+                self._idle.append(jobs)
+            with suppress(Exception):  # a caller that is gone cannot be told
+                notify(outcome)
+
+
+_workers = _Workers()
+if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads
+    os.register_at_fork(after_in_child=_workers.forget)
+
+
+def _unpack(outcome: Outcome) -> Any:
+    ok, value = outcome
     if not ok:
         raise value
-    return value  # type: ignore[no-any-return]
+    return value
+
+
+def _bounded(call: Callable[[], T], timeout: float | None, what: str, option: str) -> T:
+    """``call()``, given up on after ``timeout`` seconds (a ProviderError; see :class:`_Workers`)."""
+    if timeout is None:
+        return call()
+    box: list[Outcome] = []
+    done = threading.Event()
+
+    def notify(outcome: Outcome) -> None:
+        box.append(outcome)
+        done.set()
+
+    _workers.submit(call, notify)
+    if not done.wait(timeout):
+        raise _late(what, timeout, option)
+    return _unpack(box[0])  # type: ignore[no-any-return]
 
 
 async def _bounded_thread(call: Callable[[], T], timeout: float | None, what: str, option: str) -> T:
-    """:func:`_bounded` for asyncio: the blocking call on a daemon thread, awaited (not
-    ``to_thread``, whose executor the event loop's shutdown would wait for if the call hangs)."""
+    """:func:`_bounded` for asyncio: the blocking call on a worker thread, awaited."""
     if timeout is None:
         return await asyncio.to_thread(call)
     loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
+    future: asyncio.Future[Outcome] = loop.create_future()
 
-    def settle(ok: bool, value: Any) -> None:
+    def settle(outcome: Outcome) -> None:
         if not future.done():  # not given up on meanwhile
-            future.set_result(value) if ok else future.set_exception(value)
+            future.set_result(outcome)
 
-    def work() -> None:
-        try:
-            outcome: tuple[bool, Any] = (True, call())
-        except BaseException as exc:
-            outcome = (False, exc)
-        with suppress(RuntimeError):  # the loop is closed: nobody waits any more
-            loop.call_soon_threadsafe(settle, *outcome)
-
-    threading.Thread(target=work, name="mastra-memory-provider", daemon=True).start()
+    _workers.submit(call, lambda outcome: loop.call_soon_threadsafe(settle, outcome))
     try:
-        return await asyncio.wait_for(future, timeout)
+        outcome = await asyncio.wait_for(future, timeout)
     except asyncio.TimeoutError:
         raise _late(what, timeout, option) from None
+    return _unpack(outcome)  # type: ignore[no-any-return]
 
 
 async def _bounded_await(awaitable: Awaitable[T], timeout: float | None, what: str, option: str) -> T:

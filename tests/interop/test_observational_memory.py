@@ -122,6 +122,8 @@ async def test_mastra_reads_the_observations_and_cursor_we_write(
     )
     observed = await mem.observe("t-1", "alice", force=True)
     reflected = await mem.reflect("t-1", "alice", force=True)
+    await mem.save_messages([Message.user("And I avoid flying", id="m-3", thread_id="t-1")])
+    pending = (await mem.context("t-1", "alice")).observations.pending_tokens  # computed, not stored per turn
     got = await mastra(
         schema,
         [
@@ -136,6 +138,7 @@ async def test_mastra_reads_the_observations_and_cursor_we_write(
     assert current["activeObservations"] == reflected.observations
     assert current["observationTokenCount"] == reflected.observation_tokens
     assert current["totalTokensObserved"] == observed.record.total_tokens_observed
+    assert current["pendingMessageTokens"] == 0 < pending  # reset by the reflection; context() writes nothing
     assert current["lastObservedAt"] == iso_ms(saved[1].created_at)
     assert current["config"] == reflected.config and current["config"]["observation"]["messageTokens"] == 30000
     assert [h["id"] for h in history] == [reflected.id, observed.record.id]

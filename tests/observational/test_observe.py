@@ -354,13 +354,9 @@ async def test_resource_scope_counts_other_threads_toward_the_threshold(mem_fact
     assert "b0" in (await mem.get_observations("busy", "ada")).observed_message_ids
 
 
-async def test_pending_message_tokens_follow_the_unobserved_tail(mem_factory: Any) -> None:
-    """Mastra's ``pendingMessageTokens``: reset to 0 by an observation, then kept at the unobserved
-    tokens each context() finds; a read-only memory leaves it alone."""
-    from dataclasses import replace
-
-    from mastra_memory.observational import with_observational_memory
-
+async def test_pending_message_tokens_are_reset_by_observation_and_not_rewritten_per_turn(mem_factory: Any) -> None:
+    """Mastra's ``pendingMessageTokens``: 0 after an observation; context() reports the unobserved
+    tokens without writing them (a per-turn UPDATE would be a third round trip per agent turn)."""
     model = ScriptedChatModel(default=observer_reply(["🔴 (09:00) User stated they count in NATO letters"]))
     mem = await om_memory(mem_factory, model, observation_tokens=messages_tokens(turns(4)))
     await mem.create_thread("ada", thread_id="t1")
@@ -370,17 +366,5 @@ async def test_pending_message_tokens_follow_the_unobserved_tail(mem_factory: An
 
     await mem.save_messages(turns(2, start=4))
     ctx = await mem.context("t1", "ada")
-    expected = messages_tokens(turns(2, start=4))
-    assert ctx.observations.pending_tokens == expected
-    assert ctx.observations.record.pending_message_tokens == expected
-    assert (await mem.get_observations("t1", "ada")).pending_message_tokens == expected
-
-    await mem.save_messages(turns(1, start=6))
-    memory = getattr(mem, "memory", mem)
-    options = memory.config.observational_memory
-    reader = with_observational_memory(memory, replace(options, read_only=True))
-    ctx = reader.context("t1", "ada")
-    if not hasattr(ctx, "observations"):
-        ctx = await ctx
-    assert ctx.observations.pending_tokens == messages_tokens(turns(3, start=4))
-    assert (await mem.get_observations("t1", "ada")).pending_message_tokens == expected  # untouched
+    assert ctx.observations.pending_tokens == messages_tokens(turns(2, start=4)) > 0
+    assert (await mem.get_observations("t1", "ada")).pending_message_tokens == 0

@@ -78,7 +78,8 @@ async def kill_sessions(dsn: str, app: str) -> None:
     """pg_terminate_backend every session of ``app`` and wait until they are gone."""
     with psycopg.connect(dsn, autocommit=True) as admin:
         killed = admin.execute(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = %s",
             (app,),
         ).fetchone()
         assert killed is not None and killed[0] >= 1

@@ -18,7 +18,6 @@ from ..observational import _ops as om_ops
 from ..observational._config import ObservationalMemory
 from ..observational._prompts import cached_tokens
 from ..observational._record import Observations
-from ..storage import _observational as om_sql
 from ..storage import _rows as rows
 from ..storage._context import ContextQuery
 from ..storage._context import context as context_statement
@@ -222,11 +221,9 @@ def _observe_step(
                 reflected = True
             except (ProviderError, ConflictError) as exc:
                 error = f"reflection failed, the observations were kept: {exc}"
-    if record is not None and not om.read_only and record.pending_message_tokens != pending:
-        # Mastra keeps the record's pendingMessageTokens current at every step; one short
-        # statement, only when the count changed (it never is before the first observation).
-        yield from run_query(*om_sql.set_pending(s.tables, record.id, pending))
-        record = replace(record, pending_message_tokens=pending)
+    # The record's pendingMessageTokens is reset by each observation but not rewritten per turn:
+    # that would be a third round trip per agent turn (DESIGN §3), and only Mastra's async
+    # buffering (which we do not implement) reads it; ctx.observations.pending_tokens has the count.
     return result, Observations(
         record, state.text("currentTask"), state.text("suggestedResponse"), pending, threshold,
         observed, reflected, due, error, thread_id, resource_id, om_inject.other_conversations(state.others),

@@ -124,18 +124,6 @@ def update_active(t: Tables, record_id: str, observations: str, tokens: int, las
     return stmt, {"obs": observations, "at": last_observed_at, "tokens": tokens, "ids": observed_ids, "id": record_id}
 
 
-def set_pending(t: Tables, record_id: str, tokens: int) -> Statement:
-    """Mastra's ``setPendingMessageTokens``: the unobserved tokens as of the latest context.
-
-    Unlike Mastra it leaves ``updatedAt`` alone: the observers' guard reads ``updatedAt`` as "the
-    observations changed", and a counter refreshed by every context() must not fail a running
-    observation. A vanished record (cleared meanwhile) is not an error: there is nothing to count."""
-    stmt = sql.SQL('UPDATE {om} SET "pendingMessageTokens" = %(tokens)s WHERE id = %(id)s').format(
-        om=t.observational_memory
-    )
-    return stmt, {"tokens": tokens, "id": record_id}
-
-
 def insert_reflection(t: Tables, new_id: str, current_id: str, reflection: str, tokens: int) -> Statement:
     """Mastra's ``createReflectionGeneration``: the next generation, copying what Mastra copies."""
     stmt = sql.SQL(
