@@ -6,7 +6,8 @@ front of the real server and reads the wire protocol instead:
 
 - a **statement** is one CommandComplete message from the server (``BEGIN``, ``INSERT 0 2``, ``COMMIT``
   and ``SELECT 20`` each count one), so transaction control counts like any other statement;
-- a **round trip** is one turn of the conversation: the client sending after the server has answered.
+- a **round trip** is one turn of the conversation: the client sending after the server said it is ready
+  for the next query (ReadyForQuery), so a pipeline flushed in several writes is still one trip.
   Statements sent together (a pipeline, or several in one simple query) are one round trip.
 
 It adds a hop and competes for the GIL, so bench/compare.py uses it only in an untimed pass.
@@ -147,6 +148,7 @@ class CountingProxy:
                 with self._lock:
                     self._counts.statements += 1
                     self._counts.tags[tag] += 1
-            answered[0] = True
+            if kind == b"Z":  # ReadyForQuery: the server waits for the client, so its next send is a new trip
+                answered[0] = True
             writer.write(head + body)
             await writer.drain()
