@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any, TypeVar
 
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
+S = TypeVar("S", bound=HTTPServer)
 
 
 def fresh_schema() -> str:
@@ -37,3 +44,25 @@ def run_example(name: str, home: Path, timeout: float = 180) -> str:
     EmbeddedPostgres(home / "pgdata").wipe()
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def send_json(handler: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
+    """Answer a fake HTTP server's request with ``payload`` as a JSON body."""
+    raw = json.dumps(payload).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(raw)))
+    handler.end_headers()
+    handler.wfile.write(raw)
+
+
+@contextmanager
+def serving(server: S) -> Iterator[S]:
+    """Run a fake HTTP server (an OpenAI-compatible API, say) on a daemon thread for a test."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

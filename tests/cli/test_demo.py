@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from mastra_memory.demo import load_conversation
 from mastra_memory.embedded import EmbeddedPostgres
 from tests.cli.conftest import Cli
+from tests.support import send_json, serving
 
 
 def _run_demo(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -74,22 +74,13 @@ class _ChatHandler(BaseHTTPRequestHandler):
                          "message": {"role": "assistant", "content": "Your dog is Biscuit, a beagle."}}],
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
         }
-        data = json.dumps(reply).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, 200, reply)
 
 
 @pytest.fixture
 def chat_server() -> Iterator[FakeChat]:
-    server = FakeChat()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(FakeChat()) as server:
+        yield server
 
 
 def test_with_a_model_server_a_langchain_agent_answers_from_the_same_memory(

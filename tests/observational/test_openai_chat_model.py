@@ -5,7 +5,6 @@ memory running through it end to end."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +18,7 @@ from mastra_memory import MemoryConfig, Message, ObservationalMemory, ProviderEr
 from mastra_memory.models import AsyncChatModel, ChatModel, ChatTurn, OpenAIChatModel
 from mastra_memory.observational._prompts import messages_tokens
 
+from ..support import send_json, serving
 from .fakes import observer_reply
 
 
@@ -62,22 +62,13 @@ class _Handler(BaseHTTPRequestHandler):
         })
 
     def _send(self, status: int, payload: dict[str, Any]) -> None:
-        raw = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
+        send_json(self, status, payload)
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeChat]:
-    server = FakeChat()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(FakeChat()) as server:
+        yield server
 
 
 def chat(fake: FakeChat, **kwargs: Any) -> OpenAIChatModel:

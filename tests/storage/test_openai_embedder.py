@@ -5,7 +5,6 @@ a timing-out embedder means for saving (nothing is lost; backfill later)."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +19,8 @@ import openai
 
 from mastra_memory import MemoryConfig, Message, SemanticRecall
 from mastra_memory.embedding import HashEmbedder, OpenAIEmbedder
+
+from ..support import send_json, serving
 
 
 class FakeEmbeddings(ThreadingHTTPServer):
@@ -69,22 +70,13 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _send(self, status: int, payload: dict[str, Any]) -> None:
-        raw = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
+        send_json(self, status, payload)
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeEmbeddings]:
-    server = FakeEmbeddings()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(FakeEmbeddings()) as server:
+        yield server
 
 
 def embedder(fake: FakeEmbeddings, **kwargs: Any) -> OpenAIEmbedder:
