@@ -9,10 +9,8 @@ database while it "embeds", one that fails or times out on demand.
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -34,16 +32,6 @@ from mastra_memory.embedding import EmbeddingMatrix, HashEmbedder
 from ._helpers import connect, sql_count, start, wait_for_lock_waiters
 
 RECALL = MemoryConfig(last_messages=10, semantic_recall=SemanticRecall(top_k=3, message_range=0))
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmbeddedPostgres]:
-    """A private embedded PostgreSQL that tests may stop and restart (left running after each)."""
-    with tempfile.TemporaryDirectory(prefix="mastra-memory-faults-") as tmp:
-        pg = EmbeddedPostgres(os.path.join(tmp, "pgdata"))
-        pg.start()
-        yield pg
-        pg.stop()
 
 
 def dsn_of(server: EmbeddedPostgres) -> str:

@@ -13,8 +13,6 @@ Stops use a private embedded PostgreSQL of this module (the session's shared ser
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -31,16 +29,6 @@ from ..conftest import Awaitably
 from ._helpers import connect, start, wait_for_lock_waiters
 
 DOWN = "could not connect to the database"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmbeddedPostgres]:
-    """A private embedded PostgreSQL that tests stop (each test starts it again before it ends)."""
-    with tempfile.TemporaryDirectory(prefix="mastra-memory-pool-health-") as tmp:
-        pg = EmbeddedPostgres(os.path.join(tmp, "pgdata"))
-        pg.start()
-        yield pg
-        pg.stop()
 
 
 @pytest.fixture
